@@ -1,0 +1,3 @@
+"""Shared-memory, lock-free, multi-producer multi-consumer ring of variable-length records."""
+
+__all__: list[str] = []
