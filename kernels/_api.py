@@ -1,0 +1,75 @@
+"""The kernels' public entry points: one parse, a batch parse, encoding and stats."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter
+from typing import Any
+
+import msgpack
+import orjson
+
+from . import reference
+
+BACKENDS = ("reference",)
+_lock = threading.Lock()
+_stats: Counter[str] = Counter()
+
+
+def parse(text: str, constraints: Any = None, intent_id: str | None = None) -> dict[str, Any]:
+    """Parse one intent with the reference parser and return the result dict.
+
+    Without an `intent_id` the id is a digest of the text, so equal texts get equal ids.
+    """
+    result = reference.parse(text, constraints, intent_id or text_id(text))
+    _count("reference", 1)
+    return result
+
+
+def parse_batch(
+    texts: list[str],
+    backend: str = "auto",
+    ids: list[str] | None = None,
+    constraints: list[Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Parse many intents, keeping input order; `backend` is one of BACKENDS or "auto"."""
+    if backend not in (*BACKENDS, "auto"):
+        raise ValueError(f"unknown backend {backend!r} (available: auto, {', '.join(BACKENDS)})")
+    ids = ids if ids is not None else [text_id(t) for t in texts]
+    cons = constraints if constraints is not None else [None] * len(texts)
+    results = [reference.parse(t, c, i) for t, c, i in zip(texts, cons, ids, strict=True)]
+    _count("reference", len(texts), batches=1)
+    return results
+
+
+def text_id(text: str) -> str:
+    """A stable id for a text that came without one."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=10)
+    return "text-" + digest.hexdigest()
+
+
+def encode_result(result: dict[str, Any], fmt: str = "json") -> bytes:
+    """Encode a result dict as compact JSON or msgpack, keeping its key order."""
+    if fmt == "json":
+        return orjson.dumps(result)
+    if fmt == "msgpack":
+        return msgpack.packb(result, use_bin_type=True)
+    raise ValueError(f"unknown format {fmt!r} (json, msgpack)")
+
+
+def stats() -> dict[str, Any]:
+    """Counters since process start: batches, intents, and intents per backend."""
+    with _lock:
+        snapshot = dict(_stats)
+    return {
+        "batches": snapshot.pop("batches", 0),
+        "intents": sum(v for k, v in snapshot.items() if k.startswith("intents.")),
+        "backend_intents": {k[8:]: v for k, v in snapshot.items() if k.startswith("intents.")},
+    }
+
+
+def _count(backend: str, intents: int, batches: int = 0) -> None:
+    with _lock:
+        _stats[f"intents.{backend}"] += intents
+        _stats["batches"] += batches

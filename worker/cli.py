@@ -1,0 +1,140 @@
+"""The `grump` command line: one parser, one sub-command per job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import IO, Any
+
+import orjson
+
+_EXIT_ALL_FAILED = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `grump` command line and return its exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except BrokenPipeError:  # `grump ... | head` is a normal way to stop reading
+        return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grump", description="Compile natural-language software intents into structured plans."
+    )
+    parser.add_argument("--version", action="version", version=f"grump-stream {_version()}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    _add_parse(commands)
+    _add_schema(commands)
+    return parser
+
+
+def _add_parse(commands: Any) -> None:
+    p = commands.add_parser(
+        "parse",
+        help="parse intents and print results",
+        description="Parse one TEXT, or JSON request lines with --jsonl.",
+    )
+    p.add_argument("text", nargs="?", help="the intent to parse")
+    p.add_argument("--jsonl", metavar="FILE", help="read request lines from FILE ('-' for stdin)")
+    p.add_argument("--constraints", metavar="JSON", help="constraints object for TEXT")
+    p.add_argument("--format", choices=("json", "msgpack"), default="json",
+                   help="output encoding (msgpack: objects back to back)")  # fmt: skip
+    p.add_argument("--pretty", action="store_true", help="indent JSON output")
+    p.add_argument("--max-text-bytes", type=int, default=None,
+                   help="largest accepted text in bytes (default 65536)")  # fmt: skip
+    p.set_defaults(handler=_run_parse)
+
+
+def _add_schema(commands: Any) -> None:
+    p = commands.add_parser(
+        "schema", help="print a JSON Schema", description="Print the JSON Schema document NAME."
+    )
+    p.add_argument("name", choices=("request", "result", "dlq"))
+    p.set_defaults(handler=_run_schema)
+
+
+def _run_schema(args: argparse.Namespace) -> int:
+    from schemas import DOCUMENTS
+
+    sys.stdout.buffer.write(orjson.dumps(DOCUMENTS[args.name], option=orjson.OPT_INDENT_2))
+    sys.stdout.buffer.write(b"\n")
+    return 0
+
+
+def _run_parse(args: argparse.Namespace) -> int:
+    if (args.text is None) == (args.jsonl is None):
+        print("grump parse: give either TEXT or --jsonl FILE", file=sys.stderr)
+        return 2
+    if args.text is not None:
+        return _parse_text(args)
+    stream = sys.stdin.buffer if args.jsonl == "-" else open(args.jsonl, "rb")  # noqa: SIM115
+    with stream:
+        return _parse_lines(args, stream, sys.stdout.buffer)
+
+
+def _parse_text(args: argparse.Namespace) -> int:
+    import kernels
+
+    constraints = None
+    if args.constraints is not None:
+        try:
+            constraints = orjson.loads(args.constraints)
+        except orjson.JSONDecodeError as exc:
+            print(f"grump parse: --constraints is not JSON ({exc})", file=sys.stderr)
+            return 2
+    if not args.text.strip():
+        print("grump parse: TEXT is empty", file=sys.stderr)
+        return 2
+    _write(sys.stdout.buffer, kernels.parse(args.text, constraints), args)
+    return 0
+
+
+def _parse_lines(args: argparse.Namespace, lines: Iterable[bytes], out: IO[bytes]) -> int:
+    import kernels
+    from schemas import DEFAULT_MAX_TEXT_BYTES, InvalidRecord, decode_request
+
+    max_bytes = args.max_text_bytes or DEFAULT_MAX_TEXT_BYTES
+    good = bad = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            req = decode_request(line.rstrip(b"\r\n"), "application/json", max_bytes)
+        except InvalidRecord as exc:
+            bad += 1
+            error = {"error": {"line": number, "code": exc.code, "message": exc.message}}
+            out.write(orjson.dumps(error) + b"\n")
+            continue
+        good += 1
+        intent_id = req.id or f"line-{number}"
+        _write(out, kernels.parse(req.text, req.constraints, intent_id), args)
+    return _EXIT_ALL_FAILED if bad and not good else 0
+
+
+def _write(out: IO[bytes], result: dict[str, Any], args: argparse.Namespace) -> None:
+    import kernels
+
+    if args.format == "json" and args.pretty:
+        out.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+    elif args.format == "json":
+        out.write(kernels.encode_result(result, "json") + b"\n")
+    else:
+        out.write(kernels.encode_result(result, "msgpack"))
+
+
+def _version() -> str:
+    try:
+        return version("grump-stream")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
