@@ -260,6 +260,8 @@ NEGATION_PAIRS = (
     ("do", "not"), ("does", "not"), ("will", "not"), ("should", "not"),
     ("instead", "of"), ("rather", "than"),
 )  # fmt: skip
+# Of those, the contrastive ones: their scope ends at the end of the clause (a comma).
+CONTRASTIVE_NEGATION_PAIRS = (("instead", "of"), ("rather", "than"))
 NEGATION_WINDOW_TOKENS = 4
 
 VERB_ACTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (

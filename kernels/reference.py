@@ -26,6 +26,7 @@ PHRASE_BY_BIGRAM = {p: c for c, phrases in lx.PHRASES for p in phrases}
 VERB_BY_TOKEN = {v: action for action, verbs in lx.VERB_ACTIONS for v in verbs}
 _NEGATION_CUES = frozenset(lx.NEGATION_CUES)
 _NEGATION_PAIRS = frozenset(lx.NEGATION_PAIRS)
+_CONTRASTIVE_PAIRS = frozenset(lx.CONTRASTIVE_NEGATION_PAIRS)
 
 # Legacy extractors: regexes over the ASCII-lowercased text. `\Z` (not `$`) is end of text.
 _W = r"(?<!\w)"  # a word starts here
@@ -51,10 +52,11 @@ _FEATURE_PATTERNS = tuple(
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One word: its lowercased text and whether a sentence ends inside its chunk."""
+    """One word: its lowercased text, and whether a sentence or clause ends in its chunk."""
 
     text: str
     ends_sentence: bool
+    ends_clause: bool  # a comma or a sentence end
 
 
 def ascii_lower(text: str) -> str:
@@ -69,7 +71,7 @@ def tokenize(text: str) -> list[Token]:
         word = "".join(c for c in chunk if c.isalnum() or c in "-_")
         if word:
             ends = any(c in lx.SENTENCE_TERMINATORS for c in chunk)
-            tokens.append(Token(ascii_lower(word), ends))
+            tokens.append(Token(ascii_lower(word), ends, ends or "," in chunk))
     return tokens
 
 
@@ -94,17 +96,20 @@ def sentences(text: str) -> list[str]:
 
 
 def negation_mask(tokens: list[Token]) -> list[bool]:
-    """Token i is negated when a cue sits at most 4 tokens before it in the same sentence."""
+    """Token i is negated when a cue sits at most 4 tokens before it in the same sentence.
+
+    A contrastive cue ("instead of", "rather than") reaches only to the end of its clause,
+    so "instead of MySQL, use PostgreSQL" negates MySQL alone.
+    """
     mask = [False] * len(tokens)
     for c, tok in enumerate(tokens):
         pair = (tokens[c - 1].text, tok.text) if c and not tokens[c - 1].ends_sentence else None
-        if tok.text not in _NEGATION_CUES and pair not in _NEGATION_PAIRS:
-            continue
-        if tok.ends_sentence:
+        contrastive = pair in _CONTRASTIVE_PAIRS
+        if tok.ends_sentence or (tok.text not in _NEGATION_CUES and pair not in _NEGATION_PAIRS):
             continue
         for i in range(c + 1, min(c + 1 + lx.NEGATION_WINDOW_TOKENS, len(tokens))):
             mask[i] = True
-            if tokens[i].ends_sentence:
+            if tokens[i].ends_clause if contrastive else tokens[i].ends_sentence:
                 break
     return mask
 
@@ -233,9 +238,10 @@ def actors(lower: str) -> list[str]:
     return _regex_hits(_ACTOR_PATTERNS, lower, 1) or ["user"]
 
 
-def regex_features(lower: str) -> list[str]:
-    """Feature phrases caught by the legacy patterns (negation is not considered)."""
-    return _regex_hits(_FEATURE_PATTERNS, lower, 2)
+def regex_features(lower: str, negated_names: set[str]) -> list[str]:
+    """Feature phrases caught by the legacy patterns, minus words naming a negated feature."""
+    hits = _regex_hits(_FEATURE_PATTERNS, lower, 2)
+    return [h for h in hits if FEATURE_BY_KEY.get(h, h) not in negated_names]
 
 
 def keyword_hits(lower: str, keywords: tuple[str, ...]) -> list[str]:
@@ -312,13 +318,15 @@ def parse(text: str, constraints: Any, intent_id: str) -> dict[str, Any]:
     tech = match_tech(words, negated)
     features = match_features(words, negated)
     flat_features = [f["name"] for f in features if not f["negated"]]
-    flat_tech = [t["canonical"] for t in tech if not t["negated"]]
+    kept_tech = [t for t in tech if not t["negated"]]
+    flat_tech = [t["canonical"] for t in kept_tech]
     negated_tech = {t["canonical"] for t in tech if t["negated"]}
+    negated_features = {f["name"] for f in features if f["negated"]}
     edges = dependencies(flat_features)
     for i, f in enumerate(features):
         f["priority"] = priority(i, len(features), sum(e["to"] == f["name"] for e in edges))
     actor_list = actors(lower)
-    feature_list = _merge(flat_features, regex_features(lower))
+    feature_list = _merge(flat_features, regex_features(lower, negated_features))
     sents = sentences(text)
     conf = confidence_milli(actor_list, len(features), len(tech), len(sents))
     return {
@@ -332,8 +340,8 @@ def parse(text: str, constraints: Any, intent_id: str) -> dict[str, Any]:
         "raw": text,
         "enriched_features": features,
         "enriched_tech": tech,
-        "project_type": project_type(words, tech, flat_features),
-        "architecture_pattern": architecture(words, tech, flat_features),
+        "project_type": project_type(words, kept_tech, flat_features),
+        "architecture_pattern": architecture(words, kept_tech, flat_features),
         "complexity_score": complexity_milli(len(features), len(tech), len(edges)) / 1000,
         "confidence": {k: v / 1000 for k, v in conf.items()},
         "dependency_graph": edges,
