@@ -282,9 +282,9 @@ def _covered_elsewhere(meta: Any, e: int, pos: int) -> bool:
         if o == e:
             continue
         c = CLAIMS_BASE + o * LINE
-        if load_acquire(meta, c + C_STATE) != 0:
-            if ((pos - meta[c + C_START]) & POS_MASK) < meta[c + C_COUNT]:
-                return True
+        busy = load_acquire(meta, c + C_STATE) != 0
+        if busy and ((pos - meta[c + C_START]) & POS_MASK) < meta[c + C_COUNT]:
+            return True
     return False
 
 

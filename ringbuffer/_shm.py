@@ -8,11 +8,11 @@ segment is still cleaned up, while attachers never touch the tracker.
 
 from __future__ import annotations
 
+import _posixshmem
+import contextlib
 import mmap
 import os
 import secrets
-
-import _posixshmem
 from multiprocessing import resource_tracker
 
 _RTYPE = "shared_memory"
@@ -75,10 +75,8 @@ class Segment:
 
     def unlink(self) -> None:
         """Remove the name; existing mappings stay valid until unmapped."""
-        try:
+        with contextlib.suppress(FileNotFoundError):
             _posixshmem.shm_unlink(self.name)
-        except FileNotFoundError:
-            pass
         if self.owner:
             resource_tracker.unregister(self.name, _RTYPE)
             self.owner = False
