@@ -58,7 +58,7 @@ class RingStats:
 
     capacity_records: int
     arena_bytes: int
-    occupancy: int  # records reserved and not yet released (pending + claimed)
+    occupancy: int  # records not yet given back to producers (space returns in FIFO order)
     unclaimed: int  # records reserved and not yet claimed
     bytes_in_use: int  # arena bytes between TAIL and HEAD, padding included
     pushes: int
