@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from ring_payload import make_batch, record, verify_batch
 
-from ringbuffer import Ring
+from ringbuffer import ClaimLost, Ring
 from ringbuffer import _core as core
 from ringbuffer import _layout as L
 
@@ -222,3 +222,47 @@ def test_idle_consumer_sleeps_and_wakes_fast() -> None:
         print(f"idle consumer CPU {idle:.2%}, wake latency median {np.median(lat) * 1e6:.0f} us")
         assert idle < 0.03
         assert np.median(lat) < 0.002
+
+
+def _die_around_read_cas(ring: Ring, do_cas: bool) -> None:
+    """Die between writing the claim entry and marking it active (the narrowest window)."""
+    meta, pid = ring._meta, os.getpid()
+    e = core._grab_entry(meta, pid)
+    c = core.CLAIMS_BASE + e * L.LINE
+    r = int(meta[L.H_READ])
+    meta[c + L.C_START], meta[c + L.C_COUNT] = r, 2
+    if do_cas:
+        meta[L.H_READ] = r + 2
+    os._exit(0)
+
+
+@pytest.mark.parametrize("cas_done", [True, False])
+def test_consumer_dying_around_its_read_cas(cas_done: bool) -> None:
+    with Ring.create(capacity_records=8, arena_bytes=4096, max_record_bytes=1024) as ring:
+        for i in range(3):
+            ring.push(b"r%d" % i)
+        p = FORK.Process(target=_die_around_read_cas, args=(ring, cas_done))
+        p.start()
+        p.join(10)
+        assert ring.reclaim_dead() == (2 if cas_done else 0)
+        got = []
+        while (c := ring.claim_batch(10, 1 << 20, timeout=0)) is not None:
+            got += [bytes(r) for r in c.records()]
+            ring.release(c)
+        assert sorted(got) == [b"r0", b"r1", b"r2"]  # each exactly once
+        assert ring.stats().occupancy == 0
+
+
+def test_reclaim_uses_the_callers_liveness_check() -> None:
+    with Ring.create(capacity_records=8, arena_bytes=4096, max_record_bytes=1024) as ring:
+        ring.push(b"x")
+        c = ring.claim_batch(1, 100, timeout=0)
+        assert c is not None
+        assert ring.reclaim_dead(is_alive=lambda pid: True) == 0
+        assert ring.reclaim_dead(is_alive=lambda pid: pid != os.getpid()) == 1
+        with pytest.raises(ClaimLost):
+            ring.release(c)  # its records now belong to whoever claims them next
+        again = ring.claim_batch(1, 100, timeout=0)
+        assert again is not None and bytes(again.record(0)) == b"x"
+        assert again.epoch != c.epoch
+        ring.release(again)
