@@ -11,6 +11,7 @@ from ring_payload import make_batch, verify_batch
 
 import ringbuffer
 from ringbuffer import ClaimLost, RecordTooLarge, Ring, RingClosed, RingFull
+from ringbuffer import _layout as L
 from ringbuffer._atomics import cas, fetch_add, load_acquire, store_release
 
 
@@ -124,8 +125,19 @@ def test_partial_push_many_and_limits(ring: Ring) -> None:
         ring.release(x)
 
 
-def test_wraps_many_times_with_exact_content() -> None:
+def _start_near_modulus(r: Ring) -> None:
+    """Move an empty ring's positions to just before they wrap (2**24 slots, 2**40 bytes)."""
+    pos, byte = L.POS_MOD - 37, (1 << L.OFF_BITS) - 5000 - 3
+    word = np.array([(pos << L.OFF_BITS) | byte], np.uint64).view(np.int64)[0]
+    r._meta[L.H_HEAD] = r._meta[L.H_TAIL] = word
+    r._meta[L.H_READ] = pos
+
+
+@pytest.mark.parametrize("near_modulus", [False, True])
+def test_wraps_many_times_with_exact_content(near_modulus: bool) -> None:
     with Ring.create(capacity_records=16, arena_bytes=1024, max_record_bytes=300) as r:
+        if near_modulus:
+            _start_near_modulus(r)
         seen = np.zeros(20000, np.int64)
         nxt, got, held = 0, 0, []
         rng = np.random.default_rng(1)
