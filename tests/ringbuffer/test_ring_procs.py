@@ -33,9 +33,10 @@ def _producer(ring: Ring, start: int, step: int, total: int, batch: int) -> None
         ring.push_many(*make_batch(ids[i : i + batch]), timeout=60)
 
 
-def _consumer(ring: Ring, seen: np.ndarray, errors: np.ndarray, stop: Any) -> None:
+def _consumer(ring: Ring, seen: np.ndarray, errors: np.ndarray, stop: Any,
+              max_records: int) -> None:
     while True:
-        c = ring.claim_batch(1024, 256 << 10, timeout=0.05)
+        c = ring.claim_batch(max_records, 256 << 10, timeout=0.05)
         if c is None:
             if stop.is_set() and ring.stats().unclaimed == 0:
                 return
@@ -45,15 +46,16 @@ def _consumer(ring: Ring, seen: np.ndarray, errors: np.ndarray, stop: Any) -> No
         ring.release(c)
 
 
-def _run_stress(producers: int, consumers: int, total: int) -> Ring:
+def _run_stress(producers: int, consumers: int, total: int, batch: int = 512,
+                max_records: int = 1024) -> Ring:
     ring = Ring.create(capacity_records=4096, arena_bytes=1 << 18, max_record_bytes=1024)
     m, seen2d = _shared_counts(total * consumers + 1)
     seen = seen2d[:-1].reshape(consumers, total)
     errors = seen2d[-1:]
     stop = FORK.Event()
-    cons = [FORK.Process(target=_consumer, args=(ring, seen[i], errors, stop))
+    cons = [FORK.Process(target=_consumer, args=(ring, seen[i], errors, stop, max_records))
             for i in range(consumers)]
-    prods = [FORK.Process(target=_producer, args=(ring, i, producers, total, 512))
+    prods = [FORK.Process(target=_producer, args=(ring, i, producers, total, batch))
              for i in range(producers)]
     for p in cons + prods:
         p.start()
@@ -87,8 +89,8 @@ def test_stress_2x2_exactly_once_two_million() -> None:
         ring.unlink()
 
 
-def test_stress_3x2_small() -> None:
-    ring = _run_stress(3, 2, 60_000)
+def test_stress_3x2_small_batches() -> None:
+    ring = _run_stress(3, 2, 60_000, batch=3, max_records=5)  # many more CAS races
     ring.close()
     ring.unlink()
 
