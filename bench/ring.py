@@ -131,6 +131,46 @@ def run_pipe(np_: int, nc: int, total: int) -> float:
     return dt
 
 
+def _idle_consumer(ring: Ring, conn: Any) -> None:
+    conn.send("ready")
+    while True:
+        c = ring.claim_batch(1, 100, timeout=None)
+        assert c is not None
+        now = time.perf_counter()
+        stop = c.buffer.tobytes() == b"stop"
+        ring.release(c)
+        conn.send(now)
+        if stop:
+            return
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_and_wake(seconds: float = 2.0) -> tuple[float, float]:
+    """CPU share of a consumer blocked on an empty ring, and median push->wake latency."""
+    with Ring.create(capacity_records=64, arena_bytes=1 << 12, max_record_bytes=64) as ring:
+        parent, child = CTX.Pipe()
+        p = CTX.Process(target=_idle_consumer, args=(ring, child))
+        p.start()
+        parent.recv()
+        time.sleep(0.2)
+        cpu0, t0 = _cpu_seconds(p.pid), time.monotonic()
+        time.sleep(seconds)
+        idle = (_cpu_seconds(p.pid) - cpu0) / (time.monotonic() - t0)
+        lat = []
+        for i in range(51):
+            t = time.perf_counter()
+            ring.push(b"stop" if i == 50 else b"go")
+            lat.append(parent.recv() - t)
+            time.sleep(0.01)
+        p.join()
+        return idle, float(np.median(lat))
+
+
 IMPLS = {"grump-ring": run_ring, "mp-queue": run_queue, "mp-pipe": run_pipe}
 
 
@@ -156,6 +196,9 @@ def main() -> None:
     for r in results:
         print(f"{r['impl']:<12} {r['producers']}->{r['consumers']:<3} "
               f"{r['records_per_s']:>12,} {r['mb_per_s']:>8}")
+    idle, lat = idle_and_wake()
+    print(f"idle consumer CPU: {idle:.2%} (blocked in claim_batch for 2 s); "
+          f"push -> sleeping consumer wake-up: median {lat * 1e6:.0f} us")
     for np_ in (1, 2):
         row = {r["impl"]: r["records_per_s"] for r in results if r["producers"] == np_}
         print(f"{np_}->{np_}: grump-ring / mp-queue = {row['grump-ring'] / row['mp-queue']:.1f}x, "
