@@ -233,7 +233,7 @@ def claim_run(meta: Any, wake: Any, pid: int, max_records: int, max_bytes: int) 
         r = load_acquire(meta, H_READ)
         n, _, _ = _scan(meta, r, max_records, max_bytes)
         if n < 0:  # a poisoned slot (dead producer) at the read position: step over it
-            if cas(meta, H_READ, r, (r + 1) & POS_MASK) == r:
+            if cas(meta, H_READ, r, r + 1) == r:
                 advance_tail(meta)
                 fetch_add(wake, W_SPACE_SEQ, 1)
             continue
@@ -244,7 +244,7 @@ def claim_run(meta: Any, wake: Any, pid: int, max_records: int, max_bytes: int) 
         meta[c + C_START] = r
         meta[c + C_COUNT] = n
         meta[c + C_EPOCH] = epoch
-        if cas(meta, H_READ, r, (r + n) & POS_MASK) == r:
+        if cas(meta, H_READ, r, r + n) == r:
             store_release(meta, c + C_STATE, ST_ACTIVE * STATE_MUL + pid)
             fetch_add(meta, S_CLAIMS, n)
             return e, epoch

@@ -27,7 +27,8 @@ H_MAGIC, H_VERSION, H_CAPACITY, H_ARENA, H_MAXREC, H_MAXCLAIMS, H_SEGBYTES = ran
 # one hot word per cache line
 H_HEAD = 1 * LINE  # packed (slot position, arena offset) of the next reservation
 H_TAIL = 2 * LINE  # packed (slot position, arena end) of the released prefix
-H_READ = 3 * LINE  # next slot position to claim
+H_READ = 3 * LINE  # next slot position to claim; a plain int64 counter (no modulus) so
+# a claimer stalled between its load and its CAS cannot be fooled by a wrapped value
 H_EPOCH = 4 * LINE  # claim epoch counter
 H_ORPHANS = 5 * LINE  # claim entries waiting for a new owner
 H_WAKE = 6 * LINE  # int32 futex words live here (see W_* below)

@@ -5,7 +5,7 @@ Segment layout (one POSIX shared-memory object; ``meta`` is int64, offsets in by
     0     line 0   magic, version, capacity, arena_bytes, max_record_bytes, max_claims, size
     64    HEAD     (slot position << 40 | byte position) of the next reservation
     128   TAIL     (slot position << 40 | byte position) just past the released prefix
-    192   READ     next slot position to claim
+    192   READ     next slot position to claim (unbounded counter; used modulo 2**24)
     256   EPOCH    claim epoch counter          320  ORPHANS  re-queued claims waiting
     384   futex words (int32): data-seq, data-waiters | space-seq, space-waiters
     448.. stats, one counter per line: pushes, claims, full/empty waits, reclaimed, poisoned
@@ -30,6 +30,12 @@ order; TAIL advances over the contiguous done prefix (never past READ), which re
 slots and arena bytes to producers in order. A producer that dies after reserving leaves
 a writer stamp (pid, position); ``reclaim_dead`` marks such slots done ("poisoned": the
 record is dropped, it was never published) so the ring keeps moving.
+
+Known limits, by choice: a producer killed in the few instructions between its HEAD CAS
+and stamping its slots, or a consumer whose pid was reused by a live process, is not
+detected (records behind it wait); a re-queued claim is delivered whole, ignoring the new
+claimer's limits; HEAD could suffer ABA only after 2**24 records totalling 0 mod 2**40
+bytes pass while one producer sits between its load and its CAS.
 """
 
 from __future__ import annotations
