@@ -268,3 +268,30 @@ def test_reclaim_uses_the_callers_liveness_check() -> None:
         assert again is not None and bytes(again.record(0)) == b"x"
         assert again.epoch != c.epoch
         ring.release(again)
+
+
+def _die_mid_release(ring: Ring) -> None:
+    """Claim four records, mark the first two done the way release does, then die."""
+    c = ring.claim_batch(4, 1 << 20, timeout=0)
+    assert c is not None
+    for p in (c.start, c.start + 1):
+        ring._meta[core._slot(ring._meta, p & L.POS_MASK) + L.F_SEQ] = (p + 2) & L.POS_MASK
+    os._exit(0)
+
+
+def test_consumer_dying_mid_release_requeues_only_the_rest() -> None:
+    with Ring.create(capacity_records=8, arena_bytes=4096, max_record_bytes=1024) as ring:
+        for i in range(5):
+            ring.push(b"m%d" % i)
+        p = FORK.Process(target=_die_mid_release, args=(ring,))
+        p.start()
+        p.join(10)
+        assert ring.reclaim_dead() == 2
+        c = ring.claim_batch(10, 1 << 20, timeout=0)
+        assert c is not None and [bytes(r) for r in c.records()] == [b"m2", b"m3"]
+        d = ring.claim_batch(10, 1 << 20, timeout=0)
+        assert d is not None and [bytes(r) for r in d.records()] == [b"m4"]
+        ring.release(d)
+        ring.release(c)
+        s = ring.stats()
+        assert s.occupancy == 0 and s.bytes_in_use == 0
