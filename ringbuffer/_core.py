@@ -309,7 +309,7 @@ def orphan_entry(meta: Any, wake: Any, e: int, expected_state: int) -> int:
             advance_tail(meta)
             fetch_add(wake, W_SPACE_SEQ, 1)
         return 0
-    meta[c + C_START] = (start + k) & POS_MASK
+    meta[c + C_START] = start + k
     meta[c + C_COUNT] = n - k
     if cas(meta, c + C_STATE, expected_state, ST_ORPHANED * STATE_MUL) != expected_state:
         return 0
