@@ -109,12 +109,12 @@ def test_attach_by_name_from_spawned_process() -> None:
         seen = np.zeros(500, np.int64)
         got = 0
         while got < 500:
-            c = ring.claim_batch(64, 1 << 20, timeout=30)
+            c = ring.claim_batch(64, 1 << 20, timeout=60)  # a cold child may compile first
             assert c is not None
             assert verify_batch(c.buffer, c.offsets, seen) == len(c)
             got += len(c)
             ring.release(c)
-        p.join(30)
+        p.join(60)
         assert p.exitcode == 0 and (seen == 1).all()
 
 
@@ -223,7 +223,8 @@ def test_idle_consumer_sleeps_and_wakes_fast() -> None:
         assert p.exitcode == 0
         print(f"idle consumer CPU {idle:.2%}, wake latency median {np.median(lat) * 1e6:.0f} us")
         assert idle < 0.03
-        assert np.median(lat) < 0.002
+        # typically 0.25-0.4 ms here; the bound leaves room for a loaded CI machine
+        assert np.median(lat) < 0.005
 
 
 def _die_around_read_cas(ring: Ring, do_cas: bool) -> None:
