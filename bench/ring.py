@@ -132,6 +132,7 @@ def run_pipe(np_: int, nc: int, total: int) -> float:
 
 
 def _idle_consumer(ring: Ring, conn: Any) -> None:
+    assert ring.claim_batch(1, 100, timeout=0) is None  # load compiled code before idling
     conn.send("ready")
     while True:
         c = ring.claim_batch(1, 100, timeout=None)

@@ -188,6 +188,7 @@ def test_dead_producer_does_not_wedge_the_ring() -> None:
 
 
 def _sleepy_consumer(ring: Ring, conn: Any) -> None:
+    assert ring.claim_batch(1, 100, timeout=0) is None  # load compiled code before idling
     conn.send("ready")
     for _ in range(21):
         c = ring.claim_batch(1, 100, timeout=None)
