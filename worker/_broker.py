@@ -79,11 +79,13 @@ class LocalBroker:
         log_path: str | Path | None = None,
         start_timeout_s: float = 15.0,
         binary: str | None = None,
+        port: int | None = None,
     ) -> None:
         self._log_path = Path(log_path) if log_path else None
         self._start_timeout_s = start_timeout_s
         self._binary = binary
         self._process: subprocess.Popen[bytes] | None = None
+        self._fixed_port = port
         self.port: int | None = None
 
     @property
@@ -106,7 +108,7 @@ class LocalBroker:
         raise RuntimeError(f"tansu broker failed to start after {attempts} attempts")
 
     def _try_start(self) -> bool:
-        self.port = free_loopback_port()
+        self.port = self._fixed_port or free_loopback_port()
         url = f"tcp://127.0.0.1:{self.port}"
         command = [
             self._binary or resolve_broker_binary(),
