@@ -193,6 +193,7 @@ def test_two_consumers_in_one_group_split_partitions(bootstrap: str, fresh_topic
     assert assignments["a"] | assignments["b"] == {TopicPartition(fresh_topic, p) for p in range(4)}
 
 
+@pytest.mark.kafka
 def test_producer_start_waits_for_a_late_broker(tmp_path) -> None:  # noqa: ANN001
     port = free_loopback_port()
 
