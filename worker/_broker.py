@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _METADATA_API_KEY = 3
+_PR_SET_PDEATHSIG = 1
 _PROBE_CLIENT_ID = b"grump-probe"
 
 
@@ -65,6 +68,15 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
             raise ConnectionError("broker closed the connection")
         chunks += chunk
     return bytes(chunks)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM the broker when its parent dies, even if stop() never runs."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
 
 
 class LocalBroker:
@@ -124,6 +136,7 @@ class LocalBroker:
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C in the test run must not race our stop()
+                preexec_fn=_die_with_parent,
             )
         return self._wait_ready()
 

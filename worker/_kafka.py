@@ -112,6 +112,8 @@ async def start_producer(
     )
     if mode is Idempotence.OFF:
         return await _start(lambda: AIOKafkaProducer(**settings), connect_deadline_s)
+    sender_log = logging.getLogger("aiokafka.producer.sender")
+    sender_log.addFilter(_hide_init_producer_id_error)  # our own warning below says it once
     try:
         return await _start(
             lambda: AIOKafkaProducer(enable_idempotence=True, **settings), connect_deadline_s
@@ -130,7 +132,13 @@ async def start_producer(
             bootstrap,
             error,
         )
+    finally:
+        sender_log.removeFilter(_hide_init_producer_id_error)
     return await _start(lambda: AIOKafkaProducer(**settings), connect_deadline_s)
+
+
+def _hide_init_producer_id_error(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Unexpected error during InitProducerIdRequest")
 
 
 async def _start(factory: Callable[[], AIOKafkaProducer], deadline_s: float) -> AIOKafkaProducer:
@@ -208,6 +216,8 @@ async def _send_partition(
     batch_indices: list[int] = []
     for index in indices:
         _topic, _partition, key, value, headers = records[index]
+        if type(headers) is not list:  # aiokafka's C batch builder only takes a list
+            headers = list(headers)
         if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
             # Full: ship it; the first record of a fresh batch always fits.
             future = await producer.send_batch(batch, topic, partition=partition)
@@ -326,3 +336,53 @@ async def committed_positions(
     consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition]
 ) -> dict[TopicPartition, int | None]:
     return {tp: await consumer.committed(tp) for tp in partitions}
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    on_batch: Callable[[TopicPartition, list[ConsumerRecord]], None],
+    *,
+    idle_timeout_s: float = 10.0,
+) -> int:
+    """Read a topic from the beginning to its current end without a group; returns the count.
+
+    For verification and benches: no group join, so no rebalance delay.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end_offsets = await consumer.end_offsets(partitions)
+        return await _read_until(consumer, end_offsets, on_batch, idle_timeout_s)
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        await consumer.topics()  # forces a metadata refresh
+        partitions = consumer.partitions_for_topic(topic)
+    return set(partitions or ())
+
+
+async def _read_until(
+    consumer: AIOKafkaConsumer,
+    end_offsets: dict[TopicPartition, int],
+    on_batch: Callable[[TopicPartition, list[ConsumerRecord]], None],
+    idle_timeout_s: float,
+) -> int:
+    count = 0
+    last_progress = time.monotonic()
+    unfinished = {tp for tp, end in end_offsets.items() if end > 0}
+    while unfinished and time.monotonic() - last_progress < idle_timeout_s:
+        for tp, records in (await consumer.getmany(timeout_ms=200)).items():
+            on_batch(tp, records)
+            count += len(records)
+            last_progress = time.monotonic()
+            if records[-1].offset + 1 >= end_offsets[tp]:
+                unfinished.discard(tp)
+    return count
