@@ -61,6 +61,7 @@ class ModeStats:
     acked: int = 0
     wall_s: float = 0.0
     latency_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
+    service_ms: np.ndarray = field(default_factory=lambda: np.empty(0))  # fetch → ack
 
 
 Mode = Callable[[ModeConfig], Awaitable[ModeStats]]
@@ -82,7 +83,8 @@ class Passthrough:
         self.result = _fixed_result(config.result_bytes)
         self.stats = ModeStats()
         self.latencies: list[np.ndarray] = []
-        self.acks: list[tuple[TopicPartition, np.ndarray, np.ndarray, float]] = []
+        self.service_ms: list[float] = []
+        self.acks: list[tuple[TopicPartition, np.ndarray, np.ndarray, float, float]] = []
         self.inflight: set[asyncio.Future] = set()
         self.inflight_records = 0
         self.failed_batches = 0
@@ -100,6 +102,7 @@ class Passthrough:
             await self.producer.stop()
             await stop_consumer(self.consumer)
         self.stats.latency_ms = np.concatenate(self.latencies) if self.latencies else np.empty(0)
+        self.stats.service_ms = np.asarray(self.service_ms)
         return self.stats
 
     async def _loop(self) -> None:
@@ -124,33 +127,40 @@ class Passthrough:
         offsets = np.fromiter((r.offset for r in records), dtype=np.int64, count=len(records))
         stamps = np.fromiter((r.timestamp for r in records), dtype=np.int64, count=len(records))
         self.tracker.track(tp, offsets)
+        fetched_ms = time.time() * 1000
         topic, result = self.config.output_topic, self.result
         out: list[OutRecord] = [(topic, tp.partition, r.key, result, ()) for r in records]
         for batch in await send_records(self.producer, out):
             picked = np.asarray(batch.indices)
             batch.future.add_done_callback(
-                functools.partial(self._on_ack, tp, offsets[picked], stamps[picked])
+                functools.partial(self._on_ack, tp, offsets[picked], stamps[picked], fetched_ms)
             )
             self.inflight.add(batch.future)
             self.inflight_records += len(picked)
 
     def _on_ack(
-        self, tp: TopicPartition, offsets: np.ndarray, stamps: np.ndarray, future: asyncio.Future
+        self,
+        tp: TopicPartition,
+        offsets: np.ndarray,
+        stamps: np.ndarray,
+        fetched_ms: float,
+        future: asyncio.Future,
     ) -> None:
         self.inflight.discard(future)
         self.inflight_records -= len(offsets)
         if future.cancelled() or future.exception() is not None:
             self.failed_batches += 1  # left unacked: never committed, so re-read on restart
             return
-        self.acks.append((tp, offsets, stamps, time.time() * 1000))
+        self.acks.append((tp, offsets, stamps, fetched_ms, time.time() * 1000))
 
     async def _settle(self, wait: bool, force_commit: bool = False) -> None:
         if wait and self.inflight:
             await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
         acks, self.acks = self.acks, []
-        for tp, offsets, stamps, acked_ms in acks:
+        for tp, offsets, stamps, fetched_ms, acked_ms in acks:
             self.tracker.ack(tp, offsets)
             self.latencies.append(acked_ms - stamps)
+            self.service_ms.append(acked_ms - fetched_ms)  # one value per produced batch
             self.stats.acked += len(offsets)
         now_s = time.monotonic()
         if force_commit or now_s - self.last_commit_s > self.commit_interval_s:
@@ -224,6 +234,7 @@ def _mode_process(mode_name: str, config: ModeConfig, results: multiprocessing.Q
     cpu_before = _cpu_s()
     stats = asyncio.run(MODES[mode_name](config))
     latency = stats.latency_ms if len(stats.latency_ms) else np.zeros(1)
+    service = stats.service_ms if len(stats.service_ms) else np.zeros(1)
     results.put(
         {
             "acked": stats.acked,
@@ -232,6 +243,8 @@ def _mode_process(mode_name: str, config: ModeConfig, results: multiprocessing.Q
             "rss_mb": _peak_rss_mb(),
             "p50_ms": float(np.percentile(latency, 50)),
             "p99_ms": float(np.percentile(latency, 99)),
+            "service_p50_ms": float(np.percentile(service, 50)),
+            "service_p99_ms": float(np.percentile(service, 99)),
         }
     )
 
@@ -294,6 +307,8 @@ def bench_mode(broker: LocalBroker, mode_name: str, args: argparse.Namespace) ->
         "p99_ms": round(report["p99_ms"], 1),
         "cpu_s_per_m": round(report["cpu_s"] / args.intents * 1e6, 2),
         "rss_mb": round(report["rss_mb"], 1),
+        "service_p50_ms": round(report["service_p50_ms"], 1),
+        "service_p99_ms": round(report["service_p99_ms"], 1),
     }
 
 
