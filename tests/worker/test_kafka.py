@@ -214,3 +214,49 @@ def test_keyless_round_robin_and_keyed_murmur2_match_aiokafka() -> None:
     for key in (b"", b"a", b"abc", b"user-42", bytes(range(200))):
         expected = DefaultPartitioner()(key, list(range(7)), list(range(7)))
         assert chooser.choose("t", key, list(range(7))) == expected
+
+
+def test_rebalance_moves_partitions_when_members_join_and_leave(
+    bootstrap: str, fresh_topic: str
+) -> None:
+    owned: dict[str, set[TopicPartition]] = {"a": set(), "b": set()}
+    revocations = {"a": 0, "b": 0}
+
+    def hooks(name: str) -> dict:
+        async def assigned(tps: set[TopicPartition]) -> None:
+            owned[name] = set(tps)
+
+        async def revoked(tps: set[TopicPartition]) -> None:
+            revocations[name] += 1
+            owned[name] = set()
+
+        return {"on_assigned": assigned, "on_revoked": revoked}
+
+    async def poll_until(consumers: list, done, timeout_s: float = 20) -> float:  # noqa: ANN001
+        started = time.monotonic()
+        while not done() and time.monotonic() - started < timeout_s:
+            await asyncio.gather(*(fetch_batches(c, max_wait_ms=50) for c in consumers))
+        return time.monotonic() - started
+
+    async def scenario() -> None:
+        group = "g-rebalance"
+        first = await start_consumer(bootstrap, [fresh_topic], group, **FAST_GROUP, **hooks("a"))
+        second = None
+        try:
+            await poll_until([first], lambda: len(owned["a"]) == 4)
+            assert len(owned["a"]) == 4
+            second = await start_consumer(
+                bootstrap, [fresh_topic], group, **FAST_GROUP, **hooks("b")
+            )
+            await poll_until([first, second], lambda: len(owned["a"]) == 2 == len(owned["b"]))
+            assert len(owned["a"]) == 2 == len(owned["b"]) and revocations["a"] >= 1
+            await stop_consumer(second)
+            second = None
+            await poll_until([first], lambda: len(owned["a"]) == 4)
+            assert len(owned["a"]) == 4
+        finally:
+            await stop_consumer(first)
+            if second is not None:
+                await stop_consumer(second)
+
+    asyncio.run(scenario())
