@@ -101,7 +101,7 @@ async def start_producer(
 ) -> AIOKafkaProducer:
     """A started producer with acks="all"; see `Idempotence` for the fallback policy."""
     mode = Idempotence(idempotence)
-    settings = dict(
+    settings: dict[str, Any] = dict(
         bootstrap_servers=bootstrap,
         acks="all",
         max_batch_size=max_batch_bytes,
@@ -110,17 +110,26 @@ async def start_producer(
         request_timeout_ms=DEFAULT_REQUEST_TIMEOUT_MS,
         **options,
     )
-    if mode is Idempotence.OFF:
-        return await _start(lambda: AIOKafkaProducer(**settings), connect_deadline_s)
+    if mode is not Idempotence.OFF:
+        producer = await _start_idempotent(bootstrap, settings, mode, connect_deadline_s)
+        if producer is not None:
+            return producer
+    return await _start(lambda: AIOKafkaProducer(**settings), connect_deadline_s)
+
+
+async def _start_idempotent(
+    bootstrap: str, settings: dict[str, Any], mode: Idempotence, deadline_s: float
+) -> AIOKafkaProducer | None:
+    """An idempotent producer, or None (after one warning) when `auto` must fall back."""
     sender_log = logging.getLogger("aiokafka.producer.sender")
-    sender_log.addFilter(_hide_init_producer_id_error)  # our own warning below says it once
+    sender_log.addFilter(_hide_init_producer_id_error)  # our own warning says it once
     try:
         return await _start(
-            lambda: AIOKafkaProducer(enable_idempotence=True, **settings), connect_deadline_s
+            lambda: AIOKafkaProducer(enable_idempotence=True, **settings), deadline_s
         )
+    except KafkaConnectionError:
+        raise  # the broker is unreachable, not lacking idempotence
     except KafkaError as error:
-        if isinstance(error, KafkaConnectionError):
-            raise
         if mode is Idempotence.ON:
             raise IdempotenceUnavailable(
                 f"broker {bootstrap} refused InitProducerId ({error!r}); "
@@ -132,9 +141,9 @@ async def start_producer(
             bootstrap,
             error,
         )
+        return None
     finally:
         sender_log.removeFilter(_hide_init_producer_id_error)
-    return await _start(lambda: AIOKafkaProducer(**settings), connect_deadline_s)
 
 
 def _hide_init_producer_id_error(record: logging.LogRecord) -> bool:
