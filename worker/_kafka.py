@@ -384,14 +384,19 @@ async def _read_until(
     on_batch: Callable[[TopicPartition, list[ConsumerRecord]], None],
     idle_timeout_s: float,
 ) -> int:
+    """Tansu's ListOffsets(latest) answers the last batch's *base* offset + 1, not the high
+    watermark, so reaching `end_offsets` is only a lower bound: finish on an empty poll."""
     count = 0
     last_progress = time.monotonic()
-    unfinished = {tp for tp, end in end_offsets.items() if end > 0}
-    while unfinished and time.monotonic() - last_progress < idle_timeout_s:
-        for tp, records in (await consumer.getmany(timeout_ms=200)).items():
+    behind = {tp for tp, end in end_offsets.items() if end > 0}
+    while time.monotonic() - last_progress < idle_timeout_s:
+        fetched = await consumer.getmany(timeout_ms=300)
+        if not fetched and not behind:
+            break
+        for tp, records in fetched.items():
             on_batch(tp, records)
             count += len(records)
             last_progress = time.monotonic()
-            if records[-1].offset + 1 >= end_offsets[tp]:
-                unfinished.discard(tp)
+            if records[-1].offset + 1 >= end_offsets.get(tp, 0):
+                behind.discard(tp)
     return count

@@ -17,12 +17,14 @@ from worker._kafka import (
     OutRecord,
     PartitionChooser,
     fetch_batches,
+    read_topic,
     send_records,
     start_consumer,
     start_producer,
     stop_consumer,
 )
 from worker._kafka import commit as commit_positions
+from worker._offsets import OffsetTracker
 
 # Tansu answers JoinGroup after session_timeout_ms / 2: keep joins at ~1 s in tests.
 FAST_GROUP = {"session_timeout_ms": 2_000, "heartbeat_interval_ms": 300}
@@ -260,3 +262,51 @@ def test_rebalance_moves_partitions_when_members_join_and_leave(
                 await stop_consumer(second)
 
     asyncio.run(scenario())
+
+
+def test_tracker_commits_stop_at_the_first_unacked_record_and_a_restart_resumes_there(
+    bootstrap: str, fresh_topic: str
+) -> None:
+    tp = TopicPartition(fresh_topic, 1)
+    records: list[OutRecord] = [(fresh_topic, 1, None, b"%d" % i, []) for i in range(50)]
+
+    async def scenario() -> tuple[int | None, list[int]]:
+        await _produce(bootstrap, records)
+        first = await start_consumer(bootstrap, [fresh_topic], "g-tracker", **FAST_GROUP)
+        tracker = OffsetTracker()
+        try:
+            for record_tp, batch in [(r.topic, r) for r in await _drain(first, 50)]:
+                tracker.track(TopicPartition(record_tp, batch.partition), [batch.offset])
+            tracker.ack(tp, [o for o in range(50) if o != 17])  # 17's result never acked
+            assert await commit_positions(first, tracker.committable())
+        finally:
+            await stop_consumer(first)
+        second = await start_consumer(bootstrap, [fresh_topic], "g-tracker", **FAST_GROUP)
+        try:
+            committed = await second.committed(tp)
+            return committed, [r.offset for r in await _drain(second, 33, timeout_s=10)]
+        finally:
+            await stop_consumer(second)
+
+    committed, redelivered = asyncio.run(scenario())
+    assert committed == 17
+    assert redelivered == list(range(17, 50))
+
+
+def test_read_topic_reads_every_record_of_multi_batch_partitions(
+    bootstrap: str, fresh_topic: str
+) -> None:
+    # Several multi-record batches per partition, where Tansu's end offset is the last
+    # batch's base offset + 1 rather than the high watermark.
+    records: list[OutRecord] = [(fresh_topic, i % 2, None, b"%d" % i, []) for i in range(900)]
+    seen: list[int] = []
+
+    async def scenario() -> int:
+        for first in range(0, 900, 300):
+            await _produce(bootstrap, records[first : first + 300])
+        return await read_topic(
+            bootstrap, fresh_topic, lambda _tp, batch: seen.extend(int(r.value) for r in batch)
+        )
+
+    assert asyncio.run(scenario()) == 900
+    assert sorted(seen) == list(range(900))
