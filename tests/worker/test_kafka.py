@@ -9,6 +9,8 @@ import time
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from worker._broker import LocalBroker, create_topics, free_loopback_port
 from worker._kafka import (
@@ -310,3 +312,11 @@ def test_read_topic_reads_every_record_of_multi_batch_partitions(
 
     assert asyncio.run(scenario()) == 900
     assert sorted(seen) == list(range(900))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64), st.integers(1, 64))
+def test_keyed_partition_matches_aiokafka_for_any_key(key: bytes, partition_count: int) -> None:
+    partitions = list(range(partition_count))
+    expected = DefaultPartitioner()(key, partitions, partitions)
+    assert PartitionChooser().choose("t", key, partitions) == expected
