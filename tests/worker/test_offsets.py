@@ -78,16 +78,16 @@ def test_unsorted_track_is_rejected() -> None:
 def test_throughput_is_well_above_a_million_offsets_per_second() -> None:
     tracker = OffsetTracker()
     batch = 500
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on the box do not count
     for first in range(0, 1_000_000, batch):
         tracker.track_range(TP, first, first + batch - 1)
         tracker.ack(TP, np.arange(first + batch - 1, first - 1, -1))
         if first % 20_000 == 0:
             tracker.committable()
-    elapsed_s = time.perf_counter() - started
+    cpu_s = time.process_time() - started
     assert tracker.committable() == {TP: 1_000_000}
     assert tracker.pending(TP) == 0
-    assert elapsed_s < 1.0, f"1M offsets took {elapsed_s:.2f}s"
+    assert cpu_s < 1.0, f"1M offsets took {cpu_s:.2f} CPU-s"
 
 
 @st.composite
