@@ -52,6 +52,9 @@ class ModeConfig:
     expected: int
     result_bytes: int
     idle_timeout_s: float = 30.0
+    # Tansu answers a JoinGroup after session_timeout_ms / 2: short keeps the join at ~1 s.
+    session_timeout_ms: int = 2_000
+    heartbeat_interval_ms: int = 300
 
 
 @dataclass
@@ -93,7 +96,9 @@ class Passthrough:
     async def run(self) -> ModeStats:
         self.consumer = await start_consumer(
             self.config.bootstrap, [self.config.input_topic], self.config.group_id,
-            on_revoked=self._on_revoked, session_timeout_ms=2_000, heartbeat_interval_ms=300,
+            on_revoked=self._on_revoked,
+            session_timeout_ms=self.config.session_timeout_ms,
+            heartbeat_interval_ms=self.config.heartbeat_interval_ms,
         )  # fmt: skip
         self.producer = await start_producer(self.config.bootstrap, idempotence="auto")
         try:
