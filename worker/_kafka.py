@@ -1,6 +1,13 @@
 """The aiokafka adapter: every aiokafka (and Tansu) quirk the worker depends on lives here.
 
 Pipeline code sees plain tuples, futures and {TopicPartition: offset} maps.
+
+Tansu 0.6.0 (memory storage) behaviour handled here, each checked against the binary:
+- InitProducerId fails (UnknownError): no idempotent producer; `Idempotence.AUTO` falls back.
+- JoinGroup is answered only after session_timeout_ms / 2, so every join/rebalance costs that.
+- Group generations start at 0, where aiokafka skips LeaveGroup: `stop_consumer` sends it.
+- ListOffsets(latest) returns the last batch's base offset + 1, not the high watermark:
+  `read_topic` finishes on an empty poll instead of trusting end offsets.
 """
 
 from __future__ import annotations
