@@ -11,8 +11,10 @@ import msgpack
 import orjson
 
 from . import reference
+from .batch import Batch, EncodedResults, batch_constraints, batch_ids, batch_texts, pack
 
-BACKENDS = ("reference",)
+BACKENDS = ("reference", "cpu", "gpu")
+AUTO_GPU_MIN_INTENTS = 4096  # below this a batch stays on the CPU: launch and copy costs win
 _lock = threading.Lock()
 _stats: Counter[str] = Counter()
 
@@ -73,3 +75,55 @@ def _count(backend: str, intents: int, batches: int = 0) -> None:
     with _lock:
         _stats[f"intents.{backend}"] += intents
         _stats["batches"] += batches
+
+
+def gpu_available() -> bool:
+    """Whether the GPU backend can run here (cupy importable, a CUDA device present)."""
+    try:
+        from . import gpu
+    except ImportError:
+        return False
+    return gpu.available()
+
+
+def choose_backend(backend: str, n_intents: int) -> str:
+    """Resolve "auto": tiny batches stay on the CPU, large ones go to a GPU when there is one."""
+    if backend != "auto":
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r} (auto, {', '.join(BACKENDS)})")
+        return backend
+    if n_intents >= AUTO_GPU_MIN_INTENTS and gpu_available():
+        return "gpu"
+    return "cpu"
+
+
+def encode_batch(batch: Batch, backend: str = "auto", label: str | None = None) -> EncodedResults:
+    """Parse every intent of a flat batch and return the encoded results, in order.
+
+    `label` is the `parser.backend` written into each result (default: the backend used).
+    """
+    chosen = choose_backend(backend, len(batch))
+    label = label or chosen
+    if chosen == "reference":
+        results = _reference_batch(batch, label)
+    elif chosen == "cpu":
+        from . import cpu
+
+        results = cpu.encode_batch(batch, label)
+    else:
+        from . import gpu
+
+        results = gpu.encode_batch(batch, label)
+    _count(chosen, len(batch), batches=1)
+    return results
+
+
+def _reference_batch(batch: Batch, label: str) -> EncodedResults:
+    texts, ids, cons = batch_texts(batch), batch_ids(batch), batch_constraints(batch)
+    parts = []
+    for text, ident, con in zip(texts, ids, cons, strict=True):
+        result = reference.parse(text, con, ident)
+        result["parser"]["backend"] = label
+        parts.append(encode_result(result, batch.fmt))
+    data, offsets = pack(parts)
+    return EncodedResults(data, offsets)

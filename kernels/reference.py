@@ -30,6 +30,7 @@ _CONTRASTIVE_PAIRS = frozenset(lx.CONTRASTIVE_NEGATION_PAIRS)
 
 # Legacy extractors: regexes over the ASCII-lowercased text. `\Z` (not `$`) is end of text.
 _W = r"(?<!\w)"  # a word starts here
+_CHUNK = re.compile(r"\S+")
 _ACTOR_PATTERNS = tuple(
     re.compile(p)
     for p in (
@@ -65,13 +66,18 @@ def ascii_lower(text: str) -> str:
 
 
 def tokenize(text: str) -> list[Token]:
-    """Split on whitespace, keep word characters and '-', '_', lowercase; drop empty chunks."""
+    """Split on whitespace, keep word characters and '-', '_', lowercase; drop empty chunks.
+
+    A sentence ends in a chunk holding a terminator, or in a newline right after it.
+    """
     tokens = []
-    for chunk in text.split():
-        word = "".join(c for c in chunk if c.isalnum() or c in "-_")
+    chunks = list(_CHUNK.finditer(text))
+    for k, m in enumerate(chunks):
+        word = "".join(c for c in m.group() if c.isalnum() or c in "-_")
         if word:
-            ends = any(c in lx.SENTENCE_TERMINATORS for c in chunk)
-            tokens.append(Token(ascii_lower(word), ends, ends or "," in chunk))
+            gap_end = chunks[k + 1].start() if k + 1 < len(chunks) else len(text)
+            ends = any(c in lx.SENTENCE_TERMINATORS for c in text[m.start() : gap_end])
+            tokens.append(Token(ascii_lower(word), ends, ends or "," in m.group()))
     return tokens
 
 

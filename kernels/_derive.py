@@ -1,0 +1,151 @@
+"""Derived stages: dependencies, priorities, classification and scores."""
+
+from __future__ import annotations
+
+from ._layout import (
+    ARCH_EVENT,
+    ARCH_JAMSTACK,
+    ARCH_MICROSERVICES,
+    ARCH_MONOLITH,
+    ARCH_SERVERLESS,
+    FEAT,
+    FEAT_NEG,
+    FEAT_PRIO,
+    NO,
+    PT_API,
+    PT_UNKNOWN,
+    PT_WEB_APP,
+    TECH,
+    TECH_NEG,
+    TOK_WORD,
+)  # fmt: skip
+from ._lexical import find
+from ._scan import jit
+from ._tables import (
+    CAT_BACKEND,
+    CAT_DATABASE,
+    CAT_FRONTEND,
+    FF_EVENT,
+    FF_UI,
+    FF_WEB,
+    TF_BROKER,
+    TF_K8S,
+    TF_LAMBDA,
+    TF_STATIC_HOST,
+)  # fmt: skip
+
+
+@jit
+def kept_feature(ws, n_feat, f):
+    """Whether feature f is listed and not negated."""
+    k = find(ws, FEAT, n_feat, f)
+    return k != NO and ws[FEAT_NEG, k] == 0
+
+
+@jit
+def dependency_mask(ws, n_feat, tb):
+    """Bit r set when rule r (in (from, to) order) fires."""
+    mask = 0
+    for r in range(len(tb.dep_from)):
+        if kept_feature(ws, n_feat, tb.dep_from[r]):
+            mask |= 1 << r
+    return mask
+
+
+@jit
+def assign_priorities(ws, n_feat, edges, tb):
+    """1..5 by position, lifted 0.2 per incoming edge (at most 0.4); integer arithmetic."""
+    for i in range(n_feat):
+        incoming = 0
+        for r in range(len(tb.dep_from)):
+            if edges >> r & 1 and tb.dep_to_feat[r] == ws[FEAT, i]:
+                incoming += 1
+        raw = 10 * (n_feat - i) + 2 * min(incoming, 2) * n_feat
+        level = 5
+        for step in range(4):
+            if raw >= (9 - 2 * step) * n_feat:
+                level = step + 1
+                break
+        ws[FEAT_PRIO, i] = level
+
+
+@jit
+def keyword_phrases(ws, n_tok, tb):
+    """Bit k set when classifier phrase k stands in the words."""
+    mask = 0
+    for i in range(n_tok):
+        w = ws[TOK_WORD, i]
+        if w == NO:
+            continue
+        mask |= tb.w_kw_single[w]
+        if i > 0 and ws[TOK_WORD, i - 1] != NO:
+            mask |= tb.w_kw_first[ws[TOK_WORD, i - 1]] & tb.w_kw_second[w]
+    return mask
+
+
+@jit
+def tech_summary(ws, n_tech, tb):
+    """(categories bitmask by CAT_* bit, tech flags) of non-negated tech."""
+    cats = 0
+    flags = 0
+    for k in range(n_tech):
+        if ws[TECH_NEG, k] == 0:
+            cats |= 1 << tb.tech_cat[ws[TECH, k]]
+            flags |= tb.tech_flags[ws[TECH, k]]
+    return cats, flags
+
+
+@jit
+def feature_flags(ws, n_feat, tb):
+    flags = 0
+    for k in range(n_feat):
+        if ws[FEAT_NEG, k] == 0:
+            flags |= tb.feat_flags[ws[FEAT, k]]
+    return flags
+
+
+@jit
+def project_type(phrases, cats, fflags, tb):
+    for g in range(len(tb.pt_kw_mask)):
+        if phrases & tb.pt_kw_mask[g]:
+            return tb.pt_kw_type[g]
+    fe = cats >> CAT_FRONTEND & 1
+    be = cats >> CAT_BACKEND & 1
+    db = cats >> CAT_DATABASE & 1
+    if be and db and not fe and not fflags & FF_UI:
+        return PT_API
+    if fe or fflags & FF_WEB:
+        return PT_WEB_APP
+    return PT_API if be or db else PT_UNKNOWN
+
+
+@jit
+def architecture(phrases, cats, tflags, fflags, tb):
+    for g in range(len(tb.arch_kw_mask)):
+        if phrases & tb.arch_kw_mask[g]:
+            return tb.arch_kw_type[g]
+    if tflags & TF_LAMBDA:
+        return ARCH_SERVERLESS
+    if tflags & TF_BROKER or fflags & FF_EVENT:
+        return ARCH_EVENT
+    if tflags & TF_K8S:
+        return ARCH_MICROSERVICES
+    if tflags & TF_STATIC_HOST and cats >> CAT_FRONTEND & 1 and not cats >> CAT_BACKEND & 1:
+        return ARCH_JAMSTACK
+    return ARCH_MONOLITH
+
+
+@jit
+def complexity_milli(n_feat, n_tech, n_edges):
+    base = 100 if n_feat + n_tech else 0
+    raw = base + min(80 * n_feat, 400) + min(50 * n_tech, 300) + min(40 * n_edges, 200)
+    return min(1000, raw)
+
+
+@jit
+def bit_count(x):
+    count = 0
+    while x:
+        x &= x - 1
+        count += 1
+    return count

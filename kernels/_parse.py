@@ -1,0 +1,111 @@
+"""One intent through every stage, leaving its match arrays in `ws` and scalars in `meta`."""
+
+from __future__ import annotations
+
+from ._derive import (
+    architecture,
+    assign_priorities,
+    bit_count,
+    complexity_milli,
+    dependency_mask,
+    feature_flags,
+    keyword_phrases,
+    project_type,
+    tech_summary,
+)  # fmt: skip
+from ._layout import (
+    ACT_E,
+    ACT_S,
+    FEAT_NEG,
+    M_ACT,
+    M_ARCH,
+    M_COMPLEXITY,
+    M_CONF_ACTORS,
+    M_CONF_FEATURES,
+    M_CONF_OVERALL,
+    M_CONF_TECH,
+    M_EDGES,
+    M_FEAT,
+    M_FLAT_FEATURES,
+    M_FLOWS,
+    M_LEGACY,
+    M_PT,
+    M_RF,
+    M_SEN,
+    M_TECH,
+    M_TOK,
+    M_WELL_FORMED,
+    TECH,
+    TECH_NEG,
+)  # fmt: skip
+from ._legacy import actors, keyword_masks, regex_features, sentences
+from ._lexical import find, match_features, match_tech, negate, tokenize
+from ._scan import jit, lower, skip_spaces
+
+
+@jit
+def parse_one(t, n, cc, tb, ws, meta):
+    """Parse text t[0:n] (valid UTF-8) into ws/meta."""
+    n_tok = tokenize(t, n, cc, tb, ws)
+    negate(ws, n_tok, tb)
+    n_tech = match_tech(ws, n_tok, tb)
+    n_feat = match_features(ws, n_tok, tb)
+    edges = dependency_mask(ws, n_feat, tb)
+    assign_priorities(ws, n_feat, edges, tb)
+    phrases = keyword_phrases(ws, n_tok, tb)
+    cats, tflags = tech_summary(ws, n_tech, tb)
+    fflags = feature_flags(ws, n_feat, tb)
+    meta[M_TOK], meta[M_TECH], meta[M_FEAT] = n_tok, n_tech, n_feat
+    meta[M_EDGES] = edges
+    meta[M_PT] = project_type(phrases, cats, fflags, tb)
+    meta[M_ARCH] = architecture(phrases, cats, tflags, fflags, tb)
+    meta[M_COMPLEXITY] = complexity_milli(n_feat, n_tech, bit_count(edges))
+    n_act = actors(t, n, cc, tb, ws)
+    n_rf = regex_features(t, n, cc, tb, ws, n_feat)
+    n_sen = sentences(t, n, cc, ws)
+    meta[M_ACT], meta[M_RF], meta[M_SEN] = n_act, n_rf, n_sen
+    flows, legacy = keyword_masks(t, n, cc, tb)
+    meta[M_FLOWS] = flows
+    meta[M_LEGACY] = kept_legacy(ws, n_tech, legacy, tb)
+    n_flat = n_rf
+    for k in range(n_feat):
+        n_flat += 1 - ws[FEAT_NEG, k]
+    meta[M_FLAT_FEATURES] = n_flat
+    meta[M_WELL_FORMED] = 1 if skip_spaces(t, 0, n, cc) < n else 0
+    score_confidence(t, ws, meta, n_act, n_feat, n_tech, n_sen)
+
+
+@jit
+def kept_legacy(ws, n_tech, legacy, tb):
+    """Legacy tech hits minus negated tech and minus canonicals already listed."""
+    kept = 0
+    for j in range(len(tb.legacy_tech)):
+        if not legacy >> j & 1:
+            continue
+        t = tb.legacy_tech[j]
+        k = find(ws, TECH, n_tech, t) if t >= 0 else -1
+        if k >= 0 and ws[TECH_NEG, k] == 1:
+            continue
+        if k >= 0 and tb.tech_str[t] == tb.legacy_str[j]:
+            continue  # the keyword is the canonical, already in the list
+        kept |= 1 << j
+    return kept
+
+
+@jit
+def is_user(t, a, b):
+    return (
+        b - a == 4 and lower(t[a]) == 117 and lower(t[a + 1]) == 115
+        and lower(t[a + 2]) == 101 and lower(t[a + 3]) == 114
+    )  # fmt: skip
+
+
+@jit
+def score_confidence(t, ws, meta, n_act, n_feat, n_tech, n_sen):
+    named = n_act > 1 or (n_act == 1 and not is_user(t, ws[ACT_S, 0], ws[ACT_E, 0]))
+    a = 900 if named else 300
+    f = 1000 if n_feat else 100
+    tech = 950 if n_tech else 100
+    overall = (2 * a + 4 * f + 3 * tech) // 10 + min(50 * n_sen, 100)
+    meta[M_CONF_OVERALL] = min(1000, overall)
+    meta[M_CONF_ACTORS], meta[M_CONF_FEATURES], meta[M_CONF_TECH] = a, f, tech

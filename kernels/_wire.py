@@ -1,0 +1,170 @@
+"""Byte writers for JSON (as orjson writes it) and msgpack (as msgpack-python packs it).
+
+Each writer takes the output array, a position and `w` (write or only measure) and returns
+the new position, so one encoder body serves the sizing pass and the writing pass.
+"""
+
+from __future__ import annotations
+
+from ._scan import jit, lower
+
+FMT_JSON, FMT_MSGPACK = 0, 1
+_HEX = b"0123456789abcdef"
+HEX = tuple(_HEX)
+
+
+@jit
+def put(out, pos, w, b):
+    if w:
+        out[pos] = b
+    return pos + 1
+
+
+@jit
+def put_json_byte(out, pos, w, b):
+    """One byte of a JSON string body, escaped as orjson escapes it."""
+    if b == 34 or b == 92:
+        pos = put(out, pos, w, 92)
+        return put(out, pos, w, b)
+    if b >= 0x20:
+        return put(out, pos, w, b)
+    short = 98 if b == 8 else 116 if b == 9 else 110 if b == 10 else 102 if b == 12 else 0
+    short = 114 if b == 13 else short
+    pos = put(out, pos, w, 92)
+    if short:
+        return put(out, pos, w, short)
+    for c in (117, 48, 48, HEX[b >> 4], HEX[b & 15]):
+        pos = put(out, pos, w, c)
+    return pos
+
+
+@jit
+def put_msgpack_len(out, pos, w, n, fix_base, fix_max, code8, code16, code32):
+    """A msgpack length header: fix form, then 8 (if code8), 16 or 32 bits."""
+    if n <= fix_max:
+        return put(out, pos, w, fix_base | n)
+    if code8 and n <= 0xFF:
+        pos = put(out, pos, w, code8)
+        return put(out, pos, w, n)
+    if n <= 0xFFFF:
+        pos = put(out, pos, w, code16)
+        return put_be(out, pos, w, n, 2)
+    pos = put(out, pos, w, code32)
+    return put_be(out, pos, w, n, 4)
+
+
+@jit
+def put_be(out, pos, w, value, size):
+    for k in range(size - 1, -1, -1):
+        pos = put(out, pos, w, (value >> (8 * k)) & 0xFF)
+    return pos
+
+
+@jit
+def put_bytes(out, pos, w, src, a, b, lowered, fmt):
+    """A string from src[a:b] (optionally ASCII-lowered)."""
+    if fmt == FMT_MSGPACK:
+        pos = put_msgpack_len(out, pos, w, b - a, 0xA0, 31, 0xD9, 0xDA, 0xDB)
+        for p in range(a, b):
+            pos = put(out, pos, w, lower(src[p]) if lowered else src[p])
+        return pos
+    pos = put(out, pos, w, 34)
+    for p in range(a, b):
+        pos = put_json_byte(out, pos, w, lower(src[p]) if lowered else src[p])
+    return put(out, pos, w, 34)
+
+
+@jit
+def put_sid(out, pos, w, tb, sid, fmt):
+    """A lexicon string by id (lexicon strings need no JSON escaping)."""
+    return put_bytes(out, pos, w, tb.str_data, tb.str_off[sid], tb.str_off[sid + 1], False, fmt)
+
+
+@jit
+def put_raw(out, pos, w, src, a, b):
+    for p in range(a, b):
+        pos = put(out, pos, w, src[p])
+    return pos
+
+
+@jit
+def open_seq(out, pos, w, fmt, count, is_map):
+    if fmt == FMT_MSGPACK:
+        if is_map:
+            return put_msgpack_len(out, pos, w, count, 0x80, 15, 0, 0xDE, 0xDF)
+        return put_msgpack_len(out, pos, w, count, 0x90, 15, 0, 0xDC, 0xDD)
+    return put(out, pos, w, 123 if is_map else 91)
+
+
+@jit
+def close_seq(out, pos, w, fmt, is_map):
+    if fmt == FMT_MSGPACK:
+        return pos
+    return put(out, pos, w, 125 if is_map else 93)
+
+
+@jit
+def sep(out, pos, w, fmt, k):
+    """The separator before item k of a JSON array or object."""
+    if fmt == FMT_JSON and k > 0:
+        return put(out, pos, w, 44)
+    return pos
+
+
+@jit
+def put_key(out, pos, w, tb, sid, fmt, k):
+    """Key k of an object: separator, name, colon."""
+    pos = sep(out, pos, w, fmt, k)
+    pos = put_sid(out, pos, w, tb, sid, fmt)
+    return put(out, pos, w, 58) if fmt == FMT_JSON else pos
+
+
+@jit
+def put_uint(out, pos, w, value, fmt):
+    if fmt == FMT_MSGPACK:
+        if value < 128:
+            return put(out, pos, w, value)
+        if value <= 0xFF:
+            return put_be(out, put(out, pos, w, 0xCC), w, value, 1)
+        if value <= 0xFFFF:
+            return put_be(out, put(out, pos, w, 0xCD), w, value, 2)
+        return put_be(out, put(out, pos, w, 0xCE), w, value, 4)
+    digits = 1
+    while value >= 10**digits:
+        digits += 1
+    for k in range(digits - 1, -1, -1):
+        pos = put(out, pos, w, 48 + (value // 10**k) % 10)
+    return pos
+
+
+@jit
+def put_bool(out, pos, w, value, fmt):
+    if fmt == FMT_MSGPACK:
+        return put(out, pos, w, 0xC3 if value else 0xC2)
+    if value:
+        for c in (116, 114, 117, 101):
+            pos = put(out, pos, w, c)
+        return pos
+    for c in (102, 97, 108, 115, 101):
+        pos = put(out, pos, w, c)
+    return pos
+
+
+@jit
+def put_milli(out, pos, w, milli, tb, fmt):
+    """milli / 1000 as a float: shortest decimal (JSON) or float64 (msgpack)."""
+    if fmt == FMT_MSGPACK:
+        pos = put(out, pos, w, 0xCB)
+        return put_be(out, pos, w, tb.milli_bits[milli], 8)
+    pos = put(out, pos, w, 49 if milli == 1000 else 48)
+    pos = put(out, pos, w, 46)
+    frac = milli % 1000
+    if frac == 0:
+        return put(out, pos, w, 48)
+    digits = 3
+    while frac % 10 == 0:
+        frac //= 10
+        digits -= 1
+    for k in range(digits - 1, -1, -1):
+        pos = put(out, pos, w, 48 + (frac // 10**k) % 10)
+    return pos
