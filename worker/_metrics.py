@@ -1,0 +1,57 @@
+"""The worker's Prometheus metrics: one container, built around the registry it is given.
+
+Names follow `grump_<noun>_<unit>`; counters end in `_total`. Label children are bound once
+(`bind_*`) so hot paths update plain objects, once per batch. Dashboards and alerts are
+checked against METRIC_NAMES, so they cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_BATCH_BUCKETS = (1, 8, 32, 128, 512, 1024, 2048, 4096, 8192, 16384, 65536)
+_KERNEL_BUCKETS = (1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+_LATENCY_BUCKETS = (1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+# name: (kind, help, labels)
+METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "grump_records_consumed_total": ("counter", "Records fetched from the input topic", ()),
+    "grump_results_produced_total": ("counter", "Results acknowledged by the broker", ()),
+    "grump_dead_letters_total": ("counter", "Records sent to the dead-letter topic", ("code",)),
+    "grump_offsets_committed_total": ("counter", "Offset commits that succeeded", ()),
+    "grump_rebalances_total": ("counter", "Partition assignments and revocations", ("kind",)),
+    "grump_drain_restarts_total": ("counter", "Drain processes restarted after dying", ()),
+    "grump_batch_size_records": ("histogram", "Records per parsed batch", ()),
+    "grump_kernel_seconds": ("histogram", "Parse + encode time per batch", ("backend",)),
+    "grump_latency_seconds": (
+        "histogram", "Input record timestamp to result acknowledgement", ()),
+    "grump_ring_occupancy_ratio": ("gauge", "Share of ring slots in use", ("ring",)),
+    "grump_ring_bytes": ("gauge", "Bytes held in the ring", ("ring",)),
+    "grump_consumer_lag_records": ("gauge", "Records behind the partition end", ("partition",)),
+    "grump_paused_partitions": ("gauge", "Partitions paused by backpressure", ()),
+    "grump_backend_info": ("gauge", "1 for the parse backend in use", ("backend",)),
+    "grump_gpu_memory_used_bytes": ("gauge", "GPU memory in use", ("device",)),
+    "grump_gpu_utilization_ratio": ("gauge", "GPU busy share", ("device",)),
+    "grump_jit_compile_seconds": ("gauge", "Kernel compile or cache-load time at start", ()),
+}  # fmt: skip
+METRIC_NAMES = frozenset(METRICS)
+
+_KINDS = {"counter": Counter, "gauge": Gauge, "histogram": Histogram}
+_BUCKETS = {
+    "grump_batch_size_records": _BATCH_BUCKETS,
+    "grump_kernel_seconds": _KERNEL_BUCKETS,
+    "grump_latency_seconds": _LATENCY_BUCKETS,
+}
+
+
+class Metrics:
+    """Every worker metric, registered in `registry`; attributes named without `grump_`."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        for name, (kind, doc, labels) in METRICS.items():
+            # prometheus_client appends _total itself to counters
+            base = name.removesuffix("_total") if kind == "counter" else name
+            extra = {"buckets": _BUCKETS[name]} if name in _BUCKETS else {}
+            metric = _KINDS[kind](base, doc, labels, registry=self.registry, **extra)
+            setattr(self, name.removeprefix("grump_").removesuffix("_total"), metric)
