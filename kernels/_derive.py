@@ -20,6 +20,24 @@ from ._layout import (
     TOK_WORD,
 )  # fmt: skip
 from ._lexical import find
+from ._rows import (
+    N_ARCH_KW_MASK,
+    N_DEP_FROM,
+    N_PT_KW_MASK,
+    R_ARCH_KW_MASK,
+    R_ARCH_KW_TYPE,
+    R_DEP_FROM,
+    R_DEP_TO_FEAT,
+    R_FEAT_FLAGS,
+    R_LENGTHS,
+    R_PT_KW_MASK,
+    R_PT_KW_TYPE,
+    R_TECH_CAT,
+    R_TECH_FLAGS,
+    R_W_KW_FIRST,
+    R_W_KW_SECOND,
+    R_W_KW_SINGLE,
+)
 from ._scan import jit
 from ._tables import (
     CAT_BACKEND,
@@ -46,8 +64,8 @@ def kept_feature(ws, n_feat, f):
 def dependency_mask(ws, n_feat, tb):
     """Bit r set when rule r (in (from, to) order) fires."""
     mask = 0
-    for r in range(len(tb.dep_from)):
-        if kept_feature(ws, n_feat, tb.dep_from[r]):
+    for r in range(tb[2][R_LENGTHS, N_DEP_FROM]):
+        if kept_feature(ws, n_feat, tb[1][R_DEP_FROM, r]):
             mask |= 1 << r
     return mask
 
@@ -57,8 +75,8 @@ def assign_priorities(ws, n_feat, edges, tb):
     """1..5 by position, lifted 0.2 per incoming edge (at most 0.4); integer arithmetic."""
     for i in range(n_feat):
         incoming = 0
-        for r in range(len(tb.dep_from)):
-            if edges >> r & 1 and tb.dep_to_feat[r] == ws[FEAT, i]:
+        for r in range(tb[2][R_LENGTHS, N_DEP_FROM]):
+            if edges >> r & 1 and tb[1][R_DEP_TO_FEAT, r] == ws[FEAT, i]:
                 incoming += 1
         raw = 10 * (n_feat - i) + 2 * min(incoming, 2) * n_feat
         level = 5
@@ -77,9 +95,9 @@ def keyword_phrases(ws, n_tok, tb):
         w = ws[TOK_WORD, i]
         if w == NO:
             continue
-        mask |= tb.w_kw_single[w]
+        mask |= tb[2][R_W_KW_SINGLE, w]
         if i > 0 and ws[TOK_WORD, i - 1] != NO:
-            mask |= tb.w_kw_first[ws[TOK_WORD, i - 1]] & tb.w_kw_second[w]
+            mask |= tb[2][R_W_KW_FIRST, ws[TOK_WORD, i - 1]] & tb[2][R_W_KW_SECOND, w]
     return mask
 
 
@@ -90,8 +108,8 @@ def tech_summary(ws, n_tech, tb):
     flags = 0
     for k in range(n_tech):
         if ws[TECH_NEG, k] == 0:
-            cats |= 1 << tb.tech_cat[ws[TECH, k]]
-            flags |= tb.tech_flags[ws[TECH, k]]
+            cats |= 1 << tb[1][R_TECH_CAT, ws[TECH, k]]
+            flags |= tb[1][R_TECH_FLAGS, ws[TECH, k]]
     return cats, flags
 
 
@@ -100,15 +118,15 @@ def feature_flags(ws, n_feat, tb):
     flags = 0
     for k in range(n_feat):
         if ws[FEAT_NEG, k] == 0:
-            flags |= tb.feat_flags[ws[FEAT, k]]
+            flags |= tb[1][R_FEAT_FLAGS, ws[FEAT, k]]
     return flags
 
 
 @jit
 def project_type(phrases, cats, fflags, tb):
-    for g in range(len(tb.pt_kw_mask)):
-        if phrases & tb.pt_kw_mask[g]:
-            return tb.pt_kw_type[g]
+    for g in range(tb[2][R_LENGTHS, N_PT_KW_MASK]):
+        if phrases & tb[2][R_PT_KW_MASK, g]:
+            return tb[1][R_PT_KW_TYPE, g]
     fe = cats >> CAT_FRONTEND & 1
     be = cats >> CAT_BACKEND & 1
     db = cats >> CAT_DATABASE & 1
@@ -121,9 +139,9 @@ def project_type(phrases, cats, fflags, tb):
 
 @jit
 def architecture(phrases, cats, tflags, fflags, tb):
-    for g in range(len(tb.arch_kw_mask)):
-        if phrases & tb.arch_kw_mask[g]:
-            return tb.arch_kw_type[g]
+    for g in range(tb[2][R_LENGTHS, N_ARCH_KW_MASK]):
+        if phrases & tb[2][R_ARCH_KW_MASK, g]:
+            return tb[1][R_ARCH_KW_TYPE, g]
     if tflags & TF_LAMBDA:
         return ARCH_SERVERLESS
     if tflags & TF_BROKER or fflags & FF_EVENT:

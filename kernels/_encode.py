@@ -41,6 +41,28 @@ from ._layout import (
     TECH_WORD,
 )  # fmt: skip
 from ._lexical import chunk_end, lookup_chunk
+from ._rows import (
+    N_DEP_FROM,
+    N_LEGACY_STR,
+    R_ACTION_STR,
+    R_ARCH_STR,
+    R_CHAR_CLASS,
+    R_DEP_FROM,
+    R_DEP_REASON_STR,
+    R_DEP_TO_STR,
+    R_FEAT_SORTED,
+    R_FEAT_STR,
+    R_FLOW_STR,
+    R_LEGACY_STR,
+    R_LENGTHS,
+    R_PT_STR,
+    R_TECH_CAT_STR,
+    R_TECH_SORTED,
+    R_TECH_STR,
+    R_W_FEAT_KEY,
+    R_W_STR,
+    R_W_TECH,
+)
 from ._scan import jit, skip_spaces
 from ._tables import FIXED
 from ._wire import (
@@ -60,25 +82,64 @@ from .lexicon import LEXICON_VERSION
 
 K = {name: FIXED[name] for name in FIXED}
 K_V, K_ID, K_ACTORS, K_FEATURES, K_FLOWS, K_HINTS = (
-    K["v"], K["id"], K["actors"], K["features"], K["data_flows"], K["tech_stack_hints"])
+    K["v"],
+    K["id"],
+    K["actors"],
+    K["features"],
+    K["data_flows"],
+    K["tech_stack_hints"],
+)
 K_CONSTRAINTS, K_RAW, K_EFEATURES, K_NAME, K_ACTION, K_NEGATED = (
-    K["constraints"], K["raw"], K["enriched_features"], K["name"], K["action"], K["negated"])
+    K["constraints"],
+    K["raw"],
+    K["enriched_features"],
+    K["name"],
+    K["action"],
+    K["negated"],
+)
 K_PRIORITY, K_CONFIDENCE, K_ETECH, K_CANONICAL, K_MATCHED, K_CATEGORY = (
-    K["priority"], K["confidence"], K["enriched_tech"], K["canonical"], K["matched_as"],
-    K["category"])
+    K["priority"],
+    K["confidence"],
+    K["enriched_tech"],
+    K["canonical"],
+    K["matched_as"],
+    K["category"],
+)
 K_PTYPE, K_ARCH, K_COMPLEXITY, K_OVERALL, K_ACTORS_C, K_FEATURES_C, K_TECH_STACK = (
-    K["project_type"], K["architecture_pattern"], K["complexity_score"], K["overall"],
-    K["actors"], K["features"], K["tech_stack"])
+    K["project_type"],
+    K["architecture_pattern"],
+    K["complexity_score"],
+    K["overall"],
+    K["actors"],
+    K["features"],
+    K["tech_stack"],
+)
 K_DEPS, K_FROM, K_TO, K_REASON, K_SENTENCES, K_TEXT, K_INDEX = (
-    K["dependency_graph"], K["from"], K["to"], K["reason"], K["sentences"], K["text"],
-    K["index"])
+    K["dependency_graph"],
+    K["from"],
+    K["to"],
+    K["reason"],
+    K["sentences"],
+    K["text"],
+    K["index"],
+)
 K_FFOUND, K_TFOUND, K_VERIFICATION, K_WELL, K_ERRORS, K_WARNINGS = (
-    K["features_found"], K["tech_found"], K["verification"], K["well_formed"], K["errors"],
-    K["warnings"])
+    K["features_found"],
+    K["tech_found"],
+    K["verification"],
+    K["well_formed"],
+    K["errors"],
+    K["warnings"],
+)
 K_ERR_EMPTY = K["Intent raw text is empty"]
 K_WARN_NONE = K["No features extracted; intent may be underspecified"]
 K_PARSER, K_BACKEND, K_LEXICON, K_LEXICON_VERSION, K_USER = (
-    K["parser"], K["backend"], K["lexicon"], K[LEXICON_VERSION], K["user"])
+    K["parser"],
+    K["backend"],
+    K["lexicon"],
+    K[LEXICON_VERSION],
+    K["user"],
+)
 N_FIELDS = 18
 # src bundle: (text, n, id bytes, constraints bytes, label bytes)
 
@@ -111,7 +172,7 @@ def put_flat_features(out, pos, w, src, ws, meta, tb, fmt):
     for i in range(meta[M_FEAT]):
         if ws[FEAT_NEG, i] == 0:
             pos = sep(out, pos, w, fmt, k)
-            pos = put_sid(out, pos, w, tb, tb.feat_str[ws[FEAT, i]], fmt)
+            pos = put_sid(out, pos, w, tb, tb[1][R_FEAT_STR, ws[FEAT, i]], fmt)
             k += 1
     for i in range(meta[M_RF]):
         pos = sep(out, pos, w, fmt, k)
@@ -121,11 +182,13 @@ def put_flat_features(out, pos, w, src, ws, meta, tb, fmt):
 
 
 @jit
-def put_mask_list(out, pos, w, mask, strings, tb, fmt):
+def put_mask_list(out, pos, w, mask, row, tb, fmt):
     """The strings whose bits are set, in table order."""
-    pos = open_seq(out, pos, w, fmt, bits_in(mask, len(strings)), False)
+    strings = tb[1][row]
+    count = tb[2][R_LENGTHS, 64 + row]  # an I32 row (see _rows)
+    pos = open_seq(out, pos, w, fmt, bits_in(mask, count), False)
     k = 0
-    for j in range(len(strings)):
+    for j in range(count):
         if mask >> j & 1:
             pos = sep(out, pos, w, fmt, k)
             pos = put_sid(out, pos, w, tb, strings[j], fmt)
@@ -139,17 +202,17 @@ def put_hints(out, pos, w, ws, meta, tb, fmt):
     for i in range(meta[M_TECH]):
         kept += 1 - ws[TECH_NEG, i]
     legacy = meta[M_LEGACY]
-    pos = open_seq(out, pos, w, fmt, kept + bits_in(legacy, len(tb.legacy_str)), False)
+    pos = open_seq(out, pos, w, fmt, kept + bits_in(legacy, tb[2][R_LENGTHS, N_LEGACY_STR]), False)
     k = 0
     for i in range(meta[M_TECH]):
         if ws[TECH_NEG, i] == 0:
             pos = sep(out, pos, w, fmt, k)
-            pos = put_sid(out, pos, w, tb, tb.tech_str[ws[TECH, i]], fmt)
+            pos = put_sid(out, pos, w, tb, tb[1][R_TECH_STR, ws[TECH, i]], fmt)
             k += 1
-    for j in range(len(tb.legacy_str)):
+    for j in range(tb[2][R_LENGTHS, N_LEGACY_STR]):
         if legacy >> j & 1:
             pos = sep(out, pos, w, fmt, k)
-            pos = put_sid(out, pos, w, tb, tb.legacy_str[j], fmt)
+            pos = put_sid(out, pos, w, tb, tb[1][R_LEGACY_STR, j], fmt)
             k += 1
     return close_seq(out, pos, w, fmt, False)
 
@@ -161,9 +224,9 @@ def put_enriched_features(out, pos, w, ws, meta, tb, fmt):
         pos = sep(out, pos, w, fmt, i)
         pos = open_seq(out, pos, w, fmt, 5, True)
         pos = put_key(out, pos, w, tb, K_NAME, fmt, 0)
-        pos = put_sid(out, pos, w, tb, tb.feat_str[ws[FEAT, i]], fmt)
+        pos = put_sid(out, pos, w, tb, tb[1][R_FEAT_STR, ws[FEAT, i]], fmt)
         pos = put_key(out, pos, w, tb, K_ACTION, fmt, 1)
-        pos = put_sid(out, pos, w, tb, tb.action_str[ws[FEAT_ACTION, i]], fmt)
+        pos = put_sid(out, pos, w, tb, tb[1][R_ACTION_STR, ws[FEAT_ACTION, i]], fmt)
         pos = put_key(out, pos, w, tb, K_NEGATED, fmt, 2)
         pos = put_bool(out, pos, w, ws[FEAT_NEG, i] == 1, fmt)
         pos = put_key(out, pos, w, tb, K_PRIORITY, fmt, 3)
@@ -182,11 +245,11 @@ def put_enriched_tech(out, pos, w, ws, meta, tb, fmt):
         pos = sep(out, pos, w, fmt, i)
         pos = open_seq(out, pos, w, fmt, 5, True)
         pos = put_key(out, pos, w, tb, K_CANONICAL, fmt, 0)
-        pos = put_sid(out, pos, w, tb, tb.tech_str[tech], fmt)
+        pos = put_sid(out, pos, w, tb, tb[1][R_TECH_STR, tech], fmt)
         pos = put_key(out, pos, w, tb, K_MATCHED, fmt, 1)
-        pos = put_sid(out, pos, w, tb, tb.w_str[ws[TECH_WORD, i]], fmt)
+        pos = put_sid(out, pos, w, tb, tb[1][R_W_STR, ws[TECH_WORD, i]], fmt)
         pos = put_key(out, pos, w, tb, K_CATEGORY, fmt, 2)
-        pos = put_sid(out, pos, w, tb, tb.tech_cat_str[tech], fmt)
+        pos = put_sid(out, pos, w, tb, tb[1][R_TECH_CAT_STR, tech], fmt)
         pos = put_key(out, pos, w, tb, K_NEGATED, fmt, 3)
         pos = put_bool(out, pos, w, ws[TECH_NEG, i] == 1, fmt)
         pos = put_key(out, pos, w, tb, K_CONFIDENCE, fmt, 4)
@@ -212,18 +275,18 @@ def put_confidence(out, pos, w, meta, tb, fmt):
 @jit
 def put_dependencies(out, pos, w, meta, tb, fmt):
     edges = meta[M_EDGES]
-    pos = open_seq(out, pos, w, fmt, bits_in(edges, len(tb.dep_from)), False)
+    pos = open_seq(out, pos, w, fmt, bits_in(edges, tb[2][R_LENGTHS, N_DEP_FROM]), False)
     k = 0
-    for r in range(len(tb.dep_from)):
+    for r in range(tb[2][R_LENGTHS, N_DEP_FROM]):
         if edges >> r & 1:
             pos = sep(out, pos, w, fmt, k)
             pos = open_seq(out, pos, w, fmt, 3, True)
             pos = put_key(out, pos, w, tb, K_FROM, fmt, 0)
-            pos = put_sid(out, pos, w, tb, tb.feat_str[tb.dep_from[r]], fmt)
+            pos = put_sid(out, pos, w, tb, tb[1][R_FEAT_STR, tb[1][R_DEP_FROM, r]], fmt)
             pos = put_key(out, pos, w, tb, K_TO, fmt, 1)
-            pos = put_sid(out, pos, w, tb, tb.dep_to_str[r], fmt)
+            pos = put_sid(out, pos, w, tb, tb[1][R_DEP_TO_STR, r], fmt)
             pos = put_key(out, pos, w, tb, K_REASON, fmt, 2)
-            pos = put_sid(out, pos, w, tb, tb.dep_reason_str[r], fmt)
+            pos = put_sid(out, pos, w, tb, tb[1][R_DEP_REASON_STR, r], fmt)
             pos = close_seq(out, pos, w, fmt, True)
             k += 1
     return close_seq(out, pos, w, fmt, False)
@@ -237,14 +300,14 @@ def sentence_masks(t, a, b, cc, tb):
     while p < b:
         ce = chunk_end(t, p, b, cc)
         word, _ = lookup_chunk(t, p, ce, cc, tb)
-        if word != NO and tb.w_tech[word] != NO:
-            x = tb.w_tech[word]
+        if word != NO and tb[1][R_W_TECH, word] != NO:
+            x = tb[1][R_W_TECH, word]
             if x < 64:
                 t0 |= 1 << x
             else:
                 t1 |= 1 << (x - 64)
-        if word != NO and tb.w_feat_key[word] != NO:
-            x = tb.w_feat_key[word]
+        if word != NO and tb[1][R_W_FEAT_KEY, word] != NO:
+            x = tb[1][R_W_FEAT_KEY, word]
             if x < 64:
                 f0 |= 1 << x
             else:
@@ -254,11 +317,13 @@ def sentence_masks(t, a, b, cc, tb):
 
 
 @jit
-def put_sorted(out, pos, w, lo, hi, order, strings, tb, fmt):
+def put_sorted(out, pos, w, lo, hi, order_row, strings_row, tb, fmt):
     """Names whose bits are set, alphabetically (order lists ids alphabetically)."""
     pos = open_seq(out, pos, w, fmt, bits_in(lo, 64) + bits_in(hi, 64), False)
     k = 0
-    for j in range(len(order)):
+    order = tb[1][order_row]
+    strings = tb[1][strings_row]
+    for j in range(tb[2][R_LENGTHS, 64 + order_row]):  # an I32 row (see _rows)
         x = order[j]
         if (lo >> x if x < 64 else hi >> (x - 64)) & 1:
             pos = sep(out, pos, w, fmt, k)
@@ -270,7 +335,7 @@ def put_sorted(out, pos, w, lo, hi, order, strings, tb, fmt):
 @jit
 def put_sentences(out, pos, w, src, ws, meta, tb, fmt):
     t = src[0]
-    cc = tb.char_class
+    cc = tb[0][R_CHAR_CLASS]
     pos = open_seq(out, pos, w, fmt, meta[M_SEN], False)
     for i in range(meta[M_SEN]):
         a, b = ws[SEN_S, i], ws[SEN_E, i]
@@ -282,9 +347,9 @@ def put_sentences(out, pos, w, src, ws, meta, tb, fmt):
         pos = put_key(out, pos, w, tb, K_INDEX, fmt, 1)
         pos = put_uint(out, pos, w, i, fmt)
         pos = put_key(out, pos, w, tb, K_FFOUND, fmt, 2)
-        pos = put_sorted(out, pos, w, f0, f1, tb.feat_sorted, tb.feat_str, tb, fmt)
+        pos = put_sorted(out, pos, w, f0, f1, R_FEAT_SORTED, R_FEAT_STR, tb, fmt)
         pos = put_key(out, pos, w, tb, K_TFOUND, fmt, 3)
-        pos = put_sorted(out, pos, w, t0, t1, tb.tech_sorted, tb.tech_str, tb, fmt)
+        pos = put_sorted(out, pos, w, t0, t1, R_TECH_SORTED, R_TECH_STR, tb, fmt)
         pos = close_seq(out, pos, w, fmt, True)
     return close_seq(out, pos, w, fmt, False)
 
@@ -343,7 +408,7 @@ def encode_one(out, pos, w, src, ws, meta, tb, fmt):
     pos = put_key(out, pos, w, tb, K_FEATURES, fmt, 3)
     pos = put_flat_features(out, pos, w, src, ws, meta, tb, fmt)
     pos = put_key(out, pos, w, tb, K_FLOWS, fmt, 4)
-    pos = put_mask_list(out, pos, w, meta[M_FLOWS], tb.flow_str, tb, fmt)
+    pos = put_mask_list(out, pos, w, meta[M_FLOWS], R_FLOW_STR, tb, fmt)
     pos = put_key(out, pos, w, tb, K_HINTS, fmt, 5)
     pos = put_hints(out, pos, w, ws, meta, tb, fmt)
     pos = put_key(out, pos, w, tb, K_CONSTRAINTS, fmt, 6)
@@ -355,9 +420,9 @@ def encode_one(out, pos, w, src, ws, meta, tb, fmt):
     pos = put_key(out, pos, w, tb, K_ETECH, fmt, 9)
     pos = put_enriched_tech(out, pos, w, ws, meta, tb, fmt)
     pos = put_key(out, pos, w, tb, K_PTYPE, fmt, 10)
-    pos = put_sid(out, pos, w, tb, tb.pt_str[meta[M_PT]], fmt)
+    pos = put_sid(out, pos, w, tb, tb[1][R_PT_STR, meta[M_PT]], fmt)
     pos = put_key(out, pos, w, tb, K_ARCH, fmt, 11)
-    pos = put_sid(out, pos, w, tb, tb.arch_str[meta[M_ARCH]], fmt)
+    pos = put_sid(out, pos, w, tb, tb[1][R_ARCH_STR, meta[M_ARCH]], fmt)
     pos = put_key(out, pos, w, tb, K_COMPLEXITY, fmt, 12)
     pos = put_milli(out, pos, w, meta[M_COMPLEXITY], tb, fmt)
     pos = put_key(out, pos, w, tb, K_CONFIDENCE, fmt, 13)

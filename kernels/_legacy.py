@@ -6,6 +6,19 @@ from numba import int64, uint64
 
 from ._layout import ACT_S, FEAT, FEAT_NEG, NO, RF_E, RF_S, SEN_E, SEN_S
 from ._lexical import find
+from ._rows import (
+    N_SLOT_WORD,
+    R_LENGTHS,
+    R_SLOT_KEY,
+    R_SLOT_WORD,
+    R_STR_DATA,
+    R_STR_OFF,
+    R_W_FEAT_KEY,
+    R_W_FEAT_NAME,
+    R_W_FLOW,
+    R_W_LEGACY,
+    R_W_STR,
+)
 from ._scan import (
     L_BUILD,
     L_FEATURING,
@@ -102,15 +115,15 @@ def span_lookup(t, a, b, tb):
     h = FNV_OFFSET
     for p in range(a, b):
         h = (h ^ uint64(lower(t[p]))) * FNV_PRIME
-    mask = len(tb.slot_word) - 1
+    mask = tb[2][R_LENGTHS, N_SLOT_WORD] - 1
     slot = int64(h & uint64(mask))
-    while tb.slot_word[slot] != NO:
-        w = tb.slot_word[slot]
-        s, e = tb.str_off[tb.w_str[w]], tb.str_off[tb.w_str[w] + 1]
-        if tb.slot_key[slot] == h and e - s == b - a:
+    while tb[1][R_SLOT_WORD, slot] != NO:
+        w = tb[1][R_SLOT_WORD, slot]
+        s, e = tb[2][R_STR_OFF, tb[1][R_W_STR, w]], tb[2][R_STR_OFF, tb[1][R_W_STR, w] + 1]
+        if tb[3][R_SLOT_KEY, slot] == h and e - s == b - a:
             same = True
             for k in range(b - a):
-                if lower(t[a + k]) != tb.str_data[s + k]:
+                if lower(t[a + k]) != tb[0][R_STR_DATA, s + k]:
                     same = False
                     break
             if same:
@@ -129,10 +142,16 @@ def regex_features(t, n, cc, tb, ws, n_feat):
         w = span_lookup(t, a, b, tb)
         drop = False
         if w != NO:
-            named = tb.w_feat_key[w] if tb.w_feat_key[w] != NO else tb.w_feat_name[w]
+            named = (
+                tb[1][R_W_FEAT_KEY, w] if tb[1][R_W_FEAT_KEY, w] != NO else tb[1][R_W_FEAT_NAME, w]
+            )
             pos = find(ws, FEAT, n_feat, named) if named != NO else NO
             drop = pos != NO and ws[FEAT_NEG, pos] == 1
-            same = find(ws, FEAT, n_feat, tb.w_feat_name[w]) if tb.w_feat_name[w] != NO else NO
+            same = (
+                find(ws, FEAT, n_feat, tb[1][R_W_FEAT_NAME, w])
+                if tb[1][R_W_FEAT_NAME, w] != NO
+                else NO
+            )
             drop = drop or (same != NO and ws[FEAT_NEG, same] == 0)
         if not drop:
             ws[RF_S, kept], ws[RF_E, kept] = a, b
@@ -163,10 +182,10 @@ def keyword_masks(t, n, cc, tb):
         e = word_run_end(t, p, n, cc)
         for end in (e, hyphen_end(t, e, n, cc)):
             w = span_lookup(t, p, end, tb) if end > 0 else NO
-            if w != NO and tb.w_flow[w] != NO:
-                flows |= 1 << tb.w_flow[w]
-            if w != NO and tb.w_legacy[w] != NO:
-                legacy |= 1 << tb.w_legacy[w]
+            if w != NO and tb[1][R_W_FLOW, w] != NO:
+                flows |= 1 << tb[1][R_W_FLOW, w]
+            if w != NO and tb[1][R_W_LEGACY, w] != NO:
+                legacy |= 1 << tb[1][R_W_LEGACY, w]
         p = e
     return flows, legacy
 

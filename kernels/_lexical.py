@@ -23,6 +23,25 @@ from ._layout import (
     TOK_WORD,
     WINDOW,
 )  # fmt: skip
+from ._rows import (
+    N_PHRASE_KEY,
+    N_SLOT_WORD,
+    R_LENGTHS,
+    R_PAIR_CONTRASTIVE_MASK,
+    R_PHRASE_FEAT,
+    R_PHRASE_KEY,
+    R_SLOT_KEY,
+    R_SLOT_WORD,
+    R_STR_DATA,
+    R_STR_OFF,
+    R_W_FEAT_KEY,
+    R_W_NEG,
+    R_W_PAIR_FIRST,
+    R_W_PAIR_SECOND,
+    R_W_STR,
+    R_W_TECH,
+    R_W_VERB,
+)
 from ._scan import char_at, jit, lower, skip_spaces, space_len
 from ._tables import CHAR_ALNUM, FNV_OFFSET, FNV_PRIME
 
@@ -55,13 +74,13 @@ def chunk_hash(t, cs, ce, cc):
 @jit
 def same_word(t, cs, ce, cc, tb, word):
     """Whether the chunk's kept lowered bytes spell the lexicon word."""
-    s, e = tb.str_off[tb.w_str[word]], tb.str_off[tb.w_str[word] + 1]
+    s, e = tb[2][R_STR_OFF, tb[1][R_W_STR, word]], tb[2][R_STR_OFF, tb[1][R_W_STR, word] + 1]
     q = s
     p = cs
     while p < ce:
         cp, k = char_at(t, p)
         if is_kept(cp, cc):
-            if q >= e or lower(t[p]) != tb.str_data[q]:
+            if q >= e or lower(t[p]) != tb[0][R_STR_DATA, q]:
                 return False
             q += 1
         p += k
@@ -74,11 +93,11 @@ def lookup_chunk(t, cs, ce, cc, tb):
     h, kept, ascii_only = chunk_hash(t, cs, ce, cc)
     if kept == 0 or not ascii_only:
         return NO, kept > 0
-    mask = len(tb.slot_word) - 1
+    mask = tb[2][R_LENGTHS, N_SLOT_WORD] - 1
     slot = int64(h & uint64(mask))
-    while tb.slot_word[slot] != NO:
-        if tb.slot_key[slot] == h and same_word(t, cs, ce, cc, tb, tb.slot_word[slot]):
-            return tb.slot_word[slot], True
+    while tb[1][R_SLOT_WORD, slot] != NO:
+        if tb[3][R_SLOT_KEY, slot] == h and same_word(t, cs, ce, cc, tb, tb[1][R_SLOT_WORD, slot]):
+            return tb[1][R_SLOT_WORD, slot], True
         slot = (slot + 1) & mask
     return NO, True
 
@@ -130,9 +149,9 @@ def cue_at(ws, c, tb):
         return False, False
     pair = 0
     if c > 0 and ws[TOK_WORD, c - 1] != NO and not ws[TOK_FLAGS, c - 1] & ENDS_SENTENCE:
-        pair = tb.w_pair_first[ws[TOK_WORD, c - 1]] & tb.w_pair_second[w]
-    contrastive = (pair & tb.pair_contrastive_mask[0]) != 0
-    return tb.w_neg[w] == 1 or pair != 0, contrastive
+        pair = tb[1][R_W_PAIR_FIRST, ws[TOK_WORD, c - 1]] & tb[1][R_W_PAIR_SECOND, w]
+    contrastive = (pair & tb[1][R_PAIR_CONTRASTIVE_MASK, 0]) != 0
+    return tb[1][R_W_NEG, w] == 1 or pair != 0, contrastive
 
 
 @jit
@@ -160,9 +179,9 @@ def match_tech(ws, n_tok, tb):
     count = 0
     for i in range(n_tok):
         w = ws[TOK_WORD, i]
-        if w == NO or tb.w_tech[w] == NO or find(ws, TECH, count, tb.w_tech[w]) >= 0:
+        if w == NO or tb[1][R_W_TECH, w] == NO or find(ws, TECH, count, tb[1][R_W_TECH, w]) >= 0:
             continue
-        ws[TECH, count], ws[TECH_WORD, count] = tb.w_tech[w], w
+        ws[TECH, count], ws[TECH_WORD, count] = tb[1][R_W_TECH, w], w
         ws[TECH_NEG, count] = token_negated(ws, i)
         count += 1
     return count
@@ -180,8 +199,8 @@ def find(ws, row, count, value):
 def first_action(ws, n_tok, tb):
     for i in range(n_tok):
         w = ws[TOK_WORD, i]
-        if w != NO and tb.w_verb[w] != NO:
-            return tb.w_verb[w]
+        if w != NO and tb[1][R_W_VERB, w] != NO:
+            return tb[1][R_W_VERB, w]
     return 0
 
 
@@ -189,8 +208,8 @@ def first_action(ws, n_tok, tb):
 def action_at(ws, i, tb, fallback):
     for j in range(i - 1, max(i - 1 - LOOKBACK, -1), -1):
         w = ws[TOK_WORD, j]
-        if w != NO and tb.w_verb[w] != NO:
-            return tb.w_verb[w]
+        if w != NO and tb[1][R_W_VERB, w] != NO:
+            return tb[1][R_W_VERB, w]
     return fallback
 
 
@@ -206,11 +225,11 @@ def phrase_feature(tb, w1, w2):
     if w1 == NO or w2 == NO:
         return NO
     key = (w1 << 20) | w2
-    mask = len(tb.phrase_key) - 1
+    mask = tb[2][R_LENGTHS, N_PHRASE_KEY] - 1
     slot = (key * 0x9E3779B1) & mask
-    while tb.phrase_key[slot] != NO:
-        if tb.phrase_key[slot] == key:
-            return tb.phrase_feat[slot]
+    while tb[2][R_PHRASE_KEY, slot] != NO:
+        if tb[2][R_PHRASE_KEY, slot] == key:
+            return tb[1][R_PHRASE_FEAT, slot]
         slot = (slot + 1) & mask
     return NO
 
@@ -222,9 +241,15 @@ def match_features(ws, n_tok, tb):
     fallback = first_action(ws, n_tok, tb)
     for i in range(n_tok):
         w = ws[TOK_WORD, i]
-        if w != NO and tb.w_feat_key[w] != NO and find(ws, FEAT, count, tb.w_feat_key[w]) < 0:
+        if (
+            w != NO
+            and tb[1][R_W_FEAT_KEY, w] != NO
+            and find(ws, FEAT, count, tb[1][R_W_FEAT_KEY, w]) < 0
+        ):
             action = action_at(ws, i, tb, fallback)
-            count = add_feature(ws, count, tb.w_feat_key[w], action, token_negated(ws, i), 900)
+            count = add_feature(
+                ws, count, tb[1][R_W_FEAT_KEY, w], action, token_negated(ws, i), 900
+            )
     for i in range(n_tok - 1):
         f = phrase_feature(tb, ws[TOK_WORD, i], ws[TOK_WORD, i + 1])
         if f != NO and find(ws, FEAT, count, f) < 0:

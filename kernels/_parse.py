@@ -40,6 +40,7 @@ from ._layout import (
 )  # fmt: skip
 from ._legacy import actors, keyword_masks, regex_features, sentences
 from ._lexical import find, match_features, match_tech, negate, tokenize
+from ._rows import N_LEGACY_TECH, R_LEGACY_STR, R_LEGACY_TECH, R_LENGTHS, R_TECH_STR
 from ._scan import jit, lower, skip_spaces
 
 
@@ -79,14 +80,14 @@ def parse_one(t, n, cc, tb, ws, meta):
 def kept_legacy(ws, n_tech, legacy, tb):
     """Legacy tech hits minus negated tech and minus canonicals already listed."""
     kept = 0
-    for j in range(len(tb.legacy_tech)):
+    for j in range(tb[2][R_LENGTHS, N_LEGACY_TECH]):
         if not legacy >> j & 1:
             continue
-        t = tb.legacy_tech[j]
+        t = tb[1][R_LEGACY_TECH, j]
         k = find(ws, TECH, n_tech, t) if t >= 0 else -1
         if k >= 0 and ws[TECH_NEG, k] == 1:
             continue
-        if k >= 0 and tb.tech_str[t] == tb.legacy_str[j]:
+        if k >= 0 and tb[1][R_TECH_STR, t] == tb[1][R_LEGACY_STR, j]:
             continue  # the keyword is the canonical, already in the list
         kept |= 1 << j
     return kept

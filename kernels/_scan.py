@@ -10,6 +10,7 @@ suite checks them against `re` on generated text.
 from __future__ import annotations
 
 from ._jit import jit
+from ._rows import R_LIT_DATA, R_LIT_OFF
 from ._tables import CHAR_ALNUM, CHAR_SPACE, LIT
 
 # Literal ids as plain ints: numba freezes module-level ints, not dicts.
@@ -115,11 +116,11 @@ def trim(t, a, b, cc):
 @jit
 def lit_at(t, p, n, tb, lit):
     """Length of literal `lit` if the lowered text holds it at p, else 0."""
-    s, e = tb.lit_off[lit], tb.lit_off[lit + 1]
+    s, e = tb[2][R_LIT_OFF, lit], tb[2][R_LIT_OFF, lit + 1]
     if p + (e - s) > n:
         return 0
     for k in range(e - s):
-        if lower(t[p + k]) != tb.lit_data[s + k]:
+        if lower(t[p + k]) != tb[0][R_LIT_DATA, s + k]:
             return 0
     return e - s
 

@@ -328,3 +328,28 @@ def build_tables() -> Tables:
         lits.id(lit)
     arrays["lit_data"], arrays["lit_off"] = lits.arrays()
     return Tables(**arrays)
+
+
+def pack_tables(tables: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The tables as four 2-D arrays (u8, i32, i64, u64), one table per row (see `_rows`)."""
+    from ._rows import BLOBS
+
+    dtypes = (np.uint8, np.int32, np.int64, np.uint64)
+    lengths = np.zeros(64 * len(BLOBS), np.int64)  # length of blob b's row r at 64 * b + r
+    for b, names in enumerate(BLOBS):
+        for r, name in enumerate(names):
+            if name != "lengths":
+                lengths[64 * b + r] = len(getattr(tables, name))
+    blobs = []
+    for names, dtype in zip(BLOBS, dtypes, strict=True):
+        rows = [lengths if n == "lengths" else getattr(tables, n) for n in names]
+        blob = np.zeros((len(names), max(len(r) for r in rows)), dtype)
+        for row, values in enumerate(rows):
+            blob[row, : len(values)] = values
+        blobs.append(blob)
+    return tuple(blobs)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def packed_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return pack_tables(build_tables())

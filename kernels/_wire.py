@@ -6,6 +6,7 @@ the new position, so one encoder body serves the sizing pass and the writing pas
 
 from __future__ import annotations
 
+from ._rows import R_MILLI_BITS, R_STR_DATA, R_STR_OFF
 from ._scan import jit, lower
 
 FMT_JSON, FMT_MSGPACK = 0, 1
@@ -77,7 +78,9 @@ def put_bytes(out, pos, w, src, a, b, lowered, fmt):
 @jit
 def put_sid(out, pos, w, tb, sid, fmt):
     """A lexicon string by id (lexicon strings need no JSON escaping)."""
-    return put_bytes(out, pos, w, tb.str_data, tb.str_off[sid], tb.str_off[sid + 1], False, fmt)
+    return put_bytes(
+        out, pos, w, tb[0][R_STR_DATA], tb[2][R_STR_OFF, sid], tb[2][R_STR_OFF, sid + 1], False, fmt
+    )
 
 
 @jit
@@ -155,7 +158,7 @@ def put_milli(out, pos, w, milli, tb, fmt):
     """milli / 1000 as a float: shortest decimal (JSON) or float64 (msgpack)."""
     if fmt == FMT_MSGPACK:
         pos = put(out, pos, w, 0xCB)
-        return put_be(out, pos, w, tb.milli_bits[milli], 8)
+        return put_be(out, pos, w, tb[3][R_MILLI_BITS, milli], 8)
     pos = put(out, pos, w, 49 if milli == 1000 else 48)
     pos = put(out, pos, w, 46)
     frac = milli % 1000

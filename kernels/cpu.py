@@ -15,7 +15,8 @@ from ._encode import encode_one
 from ._jit import CACHE_DIR  # noqa: F401  (sets the cache directory before decorating)
 from ._layout import M_OUT_LEN, META, ROWS
 from ._parse import parse_one
-from ._tables import Tables, build_tables
+from ._rows import R_CHAR_CLASS
+from ._tables import packed_tables
 from ._wire import FMT_JSON, FMT_MSGPACK
 from .batch import Batch, EncodedResults
 
@@ -41,7 +42,7 @@ def _parse_and_size(batch_arrays, lo, hi, label, tb, fmt, ws, meta):
         base = toff[i] - toff[lo] + (i - lo)
         w = ws[:, base : base + src[1] + 1]
         m = meta[i - lo]
-        parse_one(src[0], src[1], tb.char_class, tb, w, m)
+        parse_one(src[0], src[1], tb[0][R_CHAR_CLASS], tb, w, m)
         m[M_OUT_LEN] = encode_one(nowhere, 0, False, src, w, m, tb, fmt)
 
 
@@ -55,9 +56,9 @@ def _write(batch_arrays, lo, hi, label, tb, fmt, ws, meta, out, out_off):
         encode_one(out, out_off[i], True, src, w, meta[i - lo], tb, fmt)
 
 
-def encode_batch(batch: Batch, label: str = "cpu", tables: Tables | None = None) -> EncodedResults:
+def encode_batch(batch: Batch, label: str = "cpu") -> EncodedResults:
     """Parse and encode every intent of the batch; results in input order."""
-    tb = tables or build_tables()
+    tb = packed_tables()
     fmt = _FORMATS[batch.fmt]
     arrays = (batch.texts, batch.text_offsets, batch.ids, batch.id_offsets,
               batch.constraints, batch.constraint_offsets)  # fmt: skip
