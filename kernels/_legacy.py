@@ -68,6 +68,13 @@ def match_pattern(t, p, n, cc, tb, pattern):
 
 
 @jit
+def char_len(t, p):
+    """Byte length of the UTF-8 character starting at p."""
+    b = t[p]
+    return 1 if b < 0x80 else 2 if b < 0xE0 else 3 if b < 0xF0 else 4
+
+
+@jit
 def same_span(t, a, b, c, d):
     if b - a != d - c:
         return False
@@ -86,7 +93,7 @@ def collect_hits(t, n, cc, tb, ws, first, last, row_s, min_bytes):
         while p < n:
             e, a, b = match_pattern(t, p, n, cc, tb, pattern)
             if e < 0:
-                p += 1
+                p += char_len(t, p)
                 continue
             a, b = trim(t, a, b, cc)
             if b - a > min_bytes and not has_span(t, ws, row_s, count, a, b):
@@ -177,7 +184,7 @@ def keyword_masks(t, n, cc, tb):
     p = 0
     while p < n:
         if not word_at(t, p, n, cc) or word_before(t, p, cc):
-            p += 1
+            p += char_len(t, p)
             continue
         e = word_run_end(t, p, n, cc)
         for end in (e, hyphen_end(t, e, n, cc)):

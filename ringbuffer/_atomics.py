@@ -24,11 +24,7 @@ __all__ = ["cas", "fetch_add", "load_acquire", "store_release"]
 
 
 def _check(ary: Any) -> bool:
-    return (
-        isinstance(ary, types.Array)
-        and ary.ndim == 1
-        and isinstance(ary.dtype, types.Integer)
-    )
+    return isinstance(ary, types.Array) and ary.ndim == 1 and isinstance(ary.dtype, types.Integer)
 
 
 def _element_ptr(context: Any, builder: Any, sig: Any, args: Any) -> Any:
@@ -138,4 +134,3 @@ def fetch_add(ary: Any, idx: int, val: int) -> int:
     Lowering: ``atomicrmw add ptr, val seq_cst`` (a full barrier).
     """
     return _fetch_add(ary, idx, val)
-

@@ -107,8 +107,9 @@ def _reserve(meta: Any, offs: Any, first: int, count: int) -> tuple[int, int, in
 
 
 @njit(**_JIT)
-def push_batch(meta: Any, arena: Any, wake: Any, buf: Any, offs: Any, first: int,
-               count: int, pid: int) -> int:
+def push_batch(
+    meta: Any, arena: Any, wake: Any, buf: Any, offs: Any, first: int, count: int, pid: int
+) -> int:
     """Push up to ``count`` records ``first..`` of ``(buf, offs)``; returns how many."""
     hs, k, base, nb = _reserve(meta, offs, first, count)
     if k == 0:

@@ -83,8 +83,9 @@ class Claim:
 
     __slots__ = ("buffer", "offsets", "entry", "epoch", "start")
 
-    def __init__(self, buffer: np.ndarray, offsets: np.ndarray, entry: int, epoch: int,
-                 start: int) -> None:
+    def __init__(
+        self, buffer: np.ndarray, offsets: np.ndarray, entry: int, epoch: int, start: int
+    ) -> None:
         self.buffer = buffer
         self.offsets = offsets
         self.entry = entry
@@ -149,9 +150,14 @@ class Ring:
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
-    def create(cls, name: str | None = None, capacity_records: int = 65536,
-               arena_bytes: int = 16 << 20, max_record_bytes: int = 1 << 20,
-               max_claims: int = 256) -> Ring:
+    def create(
+        cls,
+        name: str | None = None,
+        capacity_records: int = 65536,
+        arena_bytes: int = 16 << 20,
+        max_record_bytes: int = 1 << 20,
+        max_claims: int = 256,
+    ) -> Ring:
         """Create a new segment; this process owns unlinking it."""
         L.validate(capacity_records, arena_bytes, max_record_bytes, max_claims)
         geo = L.Geometry(capacity_records, arena_bytes, max_record_bytes, max_claims)
@@ -203,8 +209,9 @@ class Ring:
         return self._meta
 
     # -- waiting ---------------------------------------------------------------------
-    def _block(self, attempt: Callable[[], Any], data: bool, stat: int,
-               timeout: float | None) -> Any:
+    def _block(
+        self, attempt: Callable[[], Any], data: bool, stat: int, timeout: float | None
+    ) -> Any:
         """Retry ``attempt`` until truthy or timeout: spin, then sleep on the futex."""
         for i in range(_SPINS):
             r = attempt()
@@ -261,8 +268,9 @@ class Ring:
     def _push_from(self, buf: np.ndarray, offs: np.ndarray, first: int) -> int:
         meta, pid, total, done = self._live(), os.getpid(), len(offs) - 1, 0
         while first + done < total:
-            k = core.push_batch(meta, self._arena, self._wake, buf, offs, first + done,
-                                total - first - done, pid)
+            k = core.push_batch(
+                meta, self._arena, self._wake, buf, offs, first + done, total - first - done, pid
+            )
             if k == 0:
                 break
             done += k
@@ -308,8 +316,9 @@ class Ring:
         buf = self._arena[off0 : off0 + offs[n]]
         return Claim(buf, offs, e, epoch, start)
 
-    def claim_batch(self, max_records: int = 4096, max_bytes: int = 1 << 20,
-                    timeout: float | None = None) -> Claim | None:
+    def claim_batch(
+        self, max_records: int = 4096, max_bytes: int = 1 << 20, timeout: float | None = None
+    ) -> Claim | None:
         """Claim up to ``max_records`` / ``max_bytes`` (at least one record) as a zero-copy
         view; waits up to ``timeout`` seconds (None: forever, 0: don't wait).
 

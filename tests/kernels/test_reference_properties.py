@@ -28,7 +28,7 @@ _VOCABULARY = (
     "log in sign up real time admin panel dashboard payments chat api rest cli mobile "
     "as an admin for users to with and , . ; ! ? \n microservice lambda vercel astro"
 )
-_words = st.sampled_from(_VOCABULARY.split(" "))  # noqa: SIM905 (a sentence reads better)
+_words = st.sampled_from(_VOCABULARY.split(" "))
 _texts = st.one_of(st.text(max_size=300), st.lists(_words, max_size=40).map(" ".join))
 
 

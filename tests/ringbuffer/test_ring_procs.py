@@ -33,8 +33,9 @@ def _producer(ring: Ring, start: int, step: int, total: int, batch: int) -> None
         ring.push_many(*make_batch(ids[i : i + batch]), timeout=60)
 
 
-def _consumer(ring: Ring, seen: np.ndarray, errors: np.ndarray, stop: Any,
-              max_records: int) -> None:
+def _consumer(
+    ring: Ring, seen: np.ndarray, errors: np.ndarray, stop: Any, max_records: int
+) -> None:
     while True:
         c = ring.claim_batch(max_records, 256 << 10, timeout=0.05)
         if c is None:
@@ -46,17 +47,22 @@ def _consumer(ring: Ring, seen: np.ndarray, errors: np.ndarray, stop: Any,
         ring.release(c)
 
 
-def _run_stress(producers: int, consumers: int, total: int, batch: int = 512,
-                max_records: int = 1024) -> Ring:
+def _run_stress(
+    producers: int, consumers: int, total: int, batch: int = 512, max_records: int = 1024
+) -> Ring:
     ring = Ring.create(capacity_records=4096, arena_bytes=1 << 18, max_record_bytes=1024)
     m, seen2d = _shared_counts(total * consumers + 1)
     seen = seen2d[:-1].reshape(consumers, total)
     errors = seen2d[-1:]
     stop = FORK.Event()
-    cons = [FORK.Process(target=_consumer, args=(ring, seen[i], errors, stop, max_records))
-            for i in range(consumers)]
-    prods = [FORK.Process(target=_producer, args=(ring, i, producers, total, batch))
-             for i in range(producers)]
+    cons = [
+        FORK.Process(target=_consumer, args=(ring, seen[i], errors, stop, max_records))
+        for i in range(consumers)
+    ]
+    prods = [
+        FORK.Process(target=_producer, args=(ring, i, producers, total, batch))
+        for i in range(producers)
+    ]
     for p in cons + prods:
         p.start()
     for p in prods:
