@@ -47,11 +47,20 @@ ACTOR_AS, ACTOR_ROLE, ACTOR_WORD, ACTOR_FOR = 0, 1, 2, 3
 FEATURE_VERB, FEATURE_WITH, FEATURE_WORD = 4, 5, 6
 
 
+def _letters(word: str) -> int:
+    return sum(1 << (ord(c) - 97) for c in set(word))
+
+
+# First letters each pattern can start with (bit i = chr(97 + i)): a cheap filter at word starts.
+FIRST_LETTERS = (
+    _letters("a"), _letters("uadcmg"), _letters("as"), _letters("f"),
+    _letters("bcsaeih"), _letters("wf"), _letters("tadesb"),
+)  # fmt: skip
+
+
 @jit
 def match_pattern(t, p, n, cc, tb, pattern):
-    """(match end or -1, group start, group end) of one legacy pattern at p."""
-    if word_before(t, p, cc):
-        return -1, 0, 0
+    """(match end or -1, group start, group end) of one legacy pattern at word start p."""
     if pattern == ACTOR_AS:
         return match_actor_as(t, p, n, cc, tb)
     if pattern == ACTOR_ROLE:
@@ -65,6 +74,13 @@ def match_pattern(t, p, n, cc, tb, pattern):
     if pattern == FEATURE_WITH:
         return match_verb_phrase(t, p, n, cc, tb, L_WITH, L_FEATURING, TERM_WITH)
     return match_feature_word(t, p, n, cc, tb)
+
+
+@jit
+def may_start(t, p, pattern):
+    """Whether the (lowered) letter at p can begin `pattern`."""
+    b = lower(t[p])
+    return 97 <= b <= 122 and (FIRST_LETTERS[pattern] >> (b - 97)) & 1 == 1
 
 
 @jit
@@ -86,20 +102,36 @@ def same_span(t, a, b, c, d):
 
 @jit
 def collect_hits(t, n, cc, tb, ws, first, last, row_s, min_bytes):
-    """Trimmed, deduped hits of patterns first..last, in pattern order, into rows row_s/+1."""
+    """Trimmed, deduped hits of patterns first..last, in pattern order, into rows row_s/+1.
+
+    Every pattern starts with a letter after a non-word character (`(?<!\\w)`), so only
+    word starts are tried; after a match the scan resumes at its end, as `re.finditer` does.
+    """
     count = 0
     for pattern in range(first, last + 1):
         p = 0
+        prev_word = False
         while p < n:
-            e, a, b = match_pattern(t, p, n, cc, tb, pattern)
-            if e < 0:
-                p += char_len(t, p)
-                continue
-            a, b = trim(t, a, b, cc)
-            if b - a > min_bytes and not has_span(t, ws, row_s, count, a, b):
-                ws[row_s, count], ws[row_s + 1, count] = a, b
-                count += 1
-            p = e
+            cp, k = char_at(t, p)
+            word = is_word_cp(cp, cc)
+            if word and not prev_word and may_start(t, p, pattern):
+                e, a, b = match_pattern(t, p, n, cc, tb, pattern)
+                if e >= 0:
+                    count = add_hit(t, ws, row_s, count, a, b, cc, min_bytes)
+                    p = e
+                    prev_word = word_before(t, e, cc)
+                    continue
+            prev_word = word
+            p += k
+    return count
+
+
+@jit
+def add_hit(t, ws, row_s, count, a, b, cc, min_bytes):
+    a, b = trim(t, a, b, cc)
+    if b - a > min_bytes and not has_span(t, ws, row_s, count, a, b):
+        ws[row_s, count], ws[row_s + 1, count] = a, b
+        count += 1
     return count
 
 

@@ -33,6 +33,10 @@ THREADS_PER_BLOCK = 128
 try:
     import cupy as cp
     from numba import cuda
+    from numba.cuda import config as cuda_config
+
+    # small batches are normal in a stream worker: do not warn about small grids
+    cuda_config.CUDA_LOW_OCCUPANCY_WARNINGS = 0
 except ImportError:  # pragma: no cover - depends on the machine
     cp = None
     cuda = None
@@ -54,7 +58,7 @@ def device_count() -> int:
 
 if cuda is not None:
 
-    @cuda.jit
+    @cuda.jit(cache=True)
     def _parse_kernel(
         texts, toff, ids, ioff, cons, coff, label, u8, i32, i64, u64, fmt, lo, ws, meta
     ):
@@ -76,7 +80,7 @@ if cuda is not None:
         parse_one(t, len(t), u8[R_CHAR_CLASS], tb, w, m)
         m[M_OUT_LEN] = encode_one(label[:0], 0, False, src, w, m, tb, fmt)
 
-    @cuda.jit
+    @cuda.jit(cache=True)
     def _write_kernel(
         texts, toff, ids, ioff, cons, coff, label, u8, i32, i64, u64, fmt, ws, meta, out, out_off
     ):

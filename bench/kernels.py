@@ -1,0 +1,116 @@
+"""Parse + encode throughput of every available backend over batch sizes 1 .. 1,000,000.
+
+Measures, in one run on one corpus: the reference parser (to 10,000), the numba CPU kernel
+and the CUDA kernel (when a GPU is present). Each figure includes encoding the results to
+JSON bytes; GPU figures include the pinned host-to-device and device-to-host copies.
+
+    python -m bench.kernels [--json] [--sizes 1,100,10000,1000000] [--cpu-threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import time
+
+import numpy as np
+import orjson
+
+import kernels
+from kernels.batch import Batch
+from kernels.corpus import generate_intents
+
+REFERENCE_MAX = 10_000
+MIN_SECONDS = 1.0
+
+
+def sub_batch(batch: Batch, n: int) -> Batch:
+    """The first n intents of a batch, as views."""
+    t_end, i_end, c_end = batch.text_offsets[n], batch.id_offsets[n], batch.constraint_offsets[n]
+    return Batch(batch.texts[:t_end], batch.text_offsets[: n + 1], batch.ids[:i_end],
+                 batch.id_offsets[: n + 1], batch.constraints[:c_end],
+                 batch.constraint_offsets[: n + 1], batch.fmt)  # fmt: skip
+
+
+def measure(backend: str, batch: Batch) -> tuple[float, int]:
+    """(seconds per batch, output bytes), repeating small batches for at least MIN_SECONDS."""
+    kernels.encode_batch(sub_batch(batch, 1), backend=backend)  # compile or load the cache
+    reps, elapsed, out_bytes = 0, 0.0, 0
+    while elapsed < MIN_SECONDS or reps == 0:
+        start = time.perf_counter()
+        results = kernels.encode_batch(batch, backend=backend)
+        elapsed += time.perf_counter() - start
+        out_bytes = int(results.offsets[-1])
+        reps += 1
+    return elapsed / reps, out_bytes
+
+
+def backends() -> list[str]:
+    return ["reference", "cpu"] + (["gpu"] if kernels.gpu_available() else [])
+
+
+def device_name() -> str:
+    if kernels.gpu_available():
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    return platform.processor() or platform.machine()
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True)
+        return out.stdout.decode().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON line per row")
+    parser.add_argument("--sizes", default="1,100,10000,1000000")
+    parser.add_argument("--cpu-threads", type=int, default=0, help="numba threads (0 = all)")
+    args = parser.parse_args()
+    if args.cpu_threads:
+        import numba
+
+        numba.set_num_threads(args.cpu_threads)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    texts = generate_intents(max(sizes), seed=1)
+    full = kernels.make_batch(texts, [str(i) for i in range(len(texts))])
+    rows = []
+    for backend in backends():
+        for n in sizes:
+            if backend == "reference" and n > REFERENCE_MAX:
+                continue
+            batch = sub_batch(full, n)
+            seconds, out_bytes = measure(backend, batch)
+            rows.append({
+                "backend": backend, "batch": n, "intents_per_s": round(n / seconds),
+                "mb_per_s": round(batch.nbytes / seconds / 1e6, 2),
+                "out_mb_per_s": round(out_bytes / seconds / 1e6, 2),
+                "cpu_threads": args.cpu_threads or os.cpu_count(), "device": device_name(),
+                "commit": commit(),
+            })  # fmt: skip
+    report(rows, args.json)
+
+
+def report(rows: list[dict], as_json: bool) -> None:
+    ref = {r["batch"]: r["intents_per_s"] for r in rows if r["backend"] == "reference"}
+    print(f"{'backend':<10}{'batch':>10}{'intents/s':>14}{'MB/s in':>10}{'MB/s out':>10}"
+          f"{'x reference':>13}")  # fmt: skip
+    for r in rows:
+        speedup = r["intents_per_s"] / ref[r["batch"]] if r["batch"] in ref else float("nan")
+        print(f"{r['backend']:<10}{r['batch']:>10}{r['intents_per_s']:>14,}{r['mb_per_s']:>10}"
+              f"{r['out_mb_per_s']:>10}{speedup:>13.1f}")  # fmt: skip
+    if as_json:
+        for r in rows:
+            print(orjson.dumps(r).decode())
+    mean_len = np.mean([r["mb_per_s"] * 1e6 / r["intents_per_s"] for r in rows])
+    print(f"# mean intent {mean_len:.0f} bytes; device {rows[0]['device'] if rows else '?'}")
+
+
+if __name__ == "__main__":
+    main()
