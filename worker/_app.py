@@ -139,7 +139,7 @@ class Worker:
         with contextlib.suppress(asyncio.TimeoutError, Exception):
             await asyncio.wait_for(ingest_task, timeout=5)
         if not failed:
-            await self._drain_in_flight()
+            await self._finish_in_flight(egress)
         for task in (*tasks, stop_task):
             task.cancel()
         await asyncio.gather(*tasks, stop_task, return_exceptions=True)
@@ -147,12 +147,22 @@ class Worker:
         if failed:
             raise failed[0].exception()  # type: ignore[misc]
 
-    async def _drain_in_flight(self) -> None:
+    async def _finish_in_flight(self, egress: Egress) -> None:
+        """Bounded shutdown: drains finish the batch they hold (records still unclaimed in
+        the input ring are dropped: never acked, so never committed, so re-read later),
+        then egress sends everything the drains produced and waits for the acks."""
         started = time.monotonic()
-        if not await self.delivery.wait_done(None, self.config.shutdown_timeout_s):
-            log.warning("shutdown: %d records unacked after %.0f s; they will be re-read",
-                        self.delivery.pending(), self.config.shutdown_timeout_s)  # fmt: skip
-        log.info("shutdown: in-flight records drained in %.2f s", time.monotonic() - started)
+        deadline = started + self.config.shutdown_timeout_s
+        await asyncio.to_thread(self.pool.stop, self.config.shutdown_timeout_s / 2)
+        while self.outbound.stats().occupancy > 0 or egress.inflight:
+            if time.monotonic() > deadline:
+                log.warning("shutdown: results still in flight after %.0f s; their inputs "
+                            "will be re-read", self.config.shutdown_timeout_s)  # fmt: skip
+                break
+            await asyncio.sleep(0.01)
+        elapsed = time.monotonic() - started
+        log.info("shutdown: in-flight batches finished in %.2f s (%d unfinished records "
+                 "left uncommitted)", elapsed, self.delivery.pending())  # fmt: skip
 
     async def _housekeeping(self, consumer) -> None:  # noqa: ANN001
         interval_s = self.config.commit_interval_ms / 1000

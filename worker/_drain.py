@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -125,7 +126,8 @@ def drain_main(in_name: str, out_name: str, settings: DrainSettings, stop: Any) 
     """Entry point of a drain process (spawned): loop until the parent sets `stop`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: parent decides
     inbound, outbound = Ring.attach(in_name), Ring.attach(out_name)
-    while not stop.is_set():
+    parent = os.getppid()
+    while not stop.is_set() and os.getppid() == parent:  # an orphaned drain exits
         claims = _claim_batch(inbound, settings)
         if not claims:
             continue
@@ -212,6 +214,7 @@ class DrainPool:
         return len(dead)
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        """Drains finish the batch they hold, push its results, and exit."""
         self._stop.set()
         deadline = time.monotonic() + timeout_s
         for process in self.processes:

@@ -43,11 +43,15 @@ class Ingest:
         self.max_unacked = max_unacked
         self.paused = False
         self.stopping = False
+        # Never fetch more than half the ring holds: a fetch waits in memory until pushed.
+        self.max_fetch_records = max(1, min(10_000, ring.stats().capacity_records // 2))
 
     async def run(self) -> None:
         while not self.stopping:
             self._apply_backpressure()
-            fetched = await fetch_batches(self.consumer, max_wait_ms=50)
+            fetched = await fetch_batches(
+                self.consumer, max_wait_ms=50, max_records=self.max_fetch_records
+            )
             if fetched:
                 await self._push_fetched(fetched)
 
