@@ -114,9 +114,10 @@ async def produce_values(
     values: Iterable[tuple[bytes | None, bytes]],
     content_type: bytes = JSON.encode(),
     progress: IO[str] | None = None,
+    idempotence: str = "off",
 ) -> int:
     """Produce (key, value) pairs with the batch API and wait for every ack; returns count."""
-    producer = await start_producer(bootstrap, idempotence="auto")
+    producer = await start_producer(bootstrap, idempotence=idempotence)
     headers = [("content-type", content_type)]
     sent_count, chunk = 0, []
     try:

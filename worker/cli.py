@@ -33,9 +33,11 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_parse(commands)
     _add_schema(commands)
     _add_worker(commands)
+    from ._demo import add_demo_command
     from ._tools import add_tool_commands
 
     add_tool_commands(commands)
+    add_demo_command(commands)
     return parser
 
 
