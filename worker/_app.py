@@ -21,15 +21,17 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from aiokafka.errors import KafkaConnectionError
+
 from ringbuffer import Ring
 
 from ._config import WorkerConfig
 from ._delivery import Delivery
-from ._drain import DrainPool, DrainSettings
+from ._drain import DrainPool, DrainSettings, DrainsKeepDying
 from ._egress import Egress
 from ._http import HealthServer
 from ._ingest import Ingest
-from ._kafka import start_consumer, start_producer, stop_consumer
+from ._kafka import IdempotenceUnavailable, start_consumer, start_producer, stop_consumer
 from ._metrics import Metrics
 
 log = logging.getLogger("worker")
@@ -98,7 +100,11 @@ class Worker:
         return server.start()
 
     def ready(self) -> bool:
-        return self.delivery.joined and self.pool.all_alive() and not self.stop_requested.is_set()
+        """Joined the group, every drain alive and warmed up (at least once), not stopping."""
+        egress = getattr(self, "egress", None)
+        warm = egress is not None and egress.warm_drains >= len(self.pool.processes)
+        alive = self.pool.all_alive() and not self.stop_requested.is_set()
+        return warm and alive and self.delivery.joined
 
     async def _run_clients(self, geometry: RingGeometry) -> None:
         c = self.config
@@ -126,6 +132,7 @@ class Worker:
         self.delivery.on_assignment_change = ingest.sync_pause
         egress = Egress(producer, self.outbound, self.delivery, self.metrics,
                         (c.input_topic, c.output_topic, c.dlq_topic))  # fmt: skip
+        self.egress = egress
         tasks = {
             asyncio.create_task(ingest.run(), name="ingest"),
             asyncio.create_task(egress.run(), name="egress"),
@@ -210,7 +217,11 @@ def run_worker_main(config: WorkerConfig) -> int:
         log.info("worker starting: group %s, %s → %s, backend %s, %d drain processes",
                  config.group_id, config.input_topic, config.output_topic, config.backend,
                  config.resolved_drain_processes())  # fmt: skip
-        code = await run_worker(config, stop)
+        try:
+            code = await run_worker(config, stop)
+        except (DrainsKeepDying, IdempotenceUnavailable, KafkaConnectionError) as error:
+            log.error("worker failed: %s", error)
+            return 1
         log.info("worker stopped")
         return code
 

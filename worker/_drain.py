@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 import kernels
 from ringbuffer import Claim, Ring, RingFull
 from schemas import MSGPACK, InvalidRecord, ParseFailed, decode_request, derived_id, sniff
@@ -127,6 +129,7 @@ def drain_main(in_name: str, out_name: str, settings: DrainSettings, stop: Any) 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: parent decides
     inbound, outbound = Ring.attach(in_name), Ring.attach(out_name)
     parent = os.getppid()
+    _warm_up(outbound, settings, stop)
     while not stop.is_set() and os.getppid() == parent:  # an orphaned drain exits
         claims = _claim_batch(inbound, settings)
         if not claims:
@@ -138,6 +141,16 @@ def drain_main(in_name: str, out_name: str, settings: DrainSettings, stop: Any) 
             return  # stopping with results unpushed: the claims stay for reclaim_dead
         for claim in claims:
             inbound.release(claim)
+
+
+def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
+    """Parse one intent before claiming anything: the first call compiles (numba) or loads
+    the kernels, and the parent reports ready only once every drain got past it."""
+    started = time.perf_counter_ns()
+    batch = kernels.make_batch(["warm up the parser"], ["warm-up"], None, "json")
+    kernels.encode_batch(batch, settings.backend)
+    frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started)
+    _push_all(outbound, frame, np.array([0, len(frame)], np.int64), stop)
 
 
 def _claim_batch(ring: Ring, settings: DrainSettings) -> list[Claim]:
@@ -174,8 +187,18 @@ def _push_all(ring: Ring, data: bytes, offsets: Any, stop: Any) -> bool:
 # --- the pool ---------------------------------------------------------------------------------
 
 
+class DrainsKeepDying(RuntimeError):
+    """Drain processes die right after starting (a backend that cannot run here?)."""
+
+
 class DrainPool:
-    """N spawned drain processes kept alive across rebalances; `revive` restarts dead ones."""
+    """N spawned drain processes kept alive across rebalances; `revive` restarts dead ones.
+
+    A drain that dies within EARLY_DEATH_S of its start, MAX_EARLY_DEATHS times in a row,
+    stops the worker instead of restarting forever."""
+
+    EARLY_DEATH_S = 10.0
+    MAX_EARLY_DEATHS = 3
 
     def __init__(self, count: int, inbound: Ring, outbound: Ring, settings: DrainSettings):
         self._context = multiprocessing.get_context("spawn")
@@ -183,6 +206,8 @@ class DrainPool:
         self._args = (inbound.name, outbound.name, settings, self._stop)
         self._rings = (inbound, outbound)
         self.processes: list[Any] = [None] * count
+        self._started_at = [0.0] * count
+        self._early_deaths = 0
 
     def start(self) -> None:
         for slot in range(len(self.processes)):
@@ -194,6 +219,7 @@ class DrainPool:
         )
         process.start()
         self.processes[slot] = process
+        self._started_at[slot] = time.monotonic()
 
     def all_alive(self) -> bool:
         return all(p is not None and p.is_alive() for p in self.processes)
@@ -207,6 +233,13 @@ class DrainPool:
             self.processes[slot].join(timeout=1)
             log.warning("drain %d died (exit %s); restarting it", slot,
                         self.processes[slot].exitcode)  # fmt: skip
+            early = time.monotonic() - self._started_at[slot] < self.EARLY_DEATH_S
+            self._early_deaths = self._early_deaths + 1 if early else 0
+        if self._early_deaths >= self.MAX_EARLY_DEATHS:
+            raise DrainsKeepDying(
+                f"drain processes died {self._early_deaths} times right after starting; "
+                "see their traceback above (is the backend available here?)"
+            )
         for ring in self._rings:
             ring.reclaim_dead()
         for slot in dead:

@@ -69,6 +69,7 @@ class Egress:
         self.chooser = PartitionChooser()
         self.inflight: set[asyncio.Future[Any]] = set()
         self.inflight_records = 0
+        self.warm_drains = 0  # drain (re)starts that finished warming their backend
         self._kernel_seconds: dict[str, Any] = {}
         self._background: set[asyncio.Task[None]] = set()
 
@@ -92,6 +93,10 @@ class Egress:
         for frame in f.iter_out_frames(claim.records()):
             if frame.kind == f.STATS:
                 self._record_stats(frame)
+                continue
+            if frame.kind == f.WARM:
+                self.warm_drains += 1
+                self.metrics.jit_compile_seconds.set(frame.offset / 1e9)
                 continue
             if frame.kind == f.RESULT:
                 headers = [("content-type", _CONTENT_HEADER[frame.content]),

@@ -14,6 +14,8 @@ kind RESULT: aux = intent id, value = encoded result, content = its format.
 kind DEAD: aux = "code\\0stage\\0message", value = the original record bytes.
 kind STATS: one per parsed batch so the parent can update metrics without multiprocess
 Prometheus: partition = records, offset = kernel nanoseconds, aux = backend label.
+kind WARM: a drain finished warming its backend (JIT compile or cache load): partition =
+its pid, offset = nanoseconds it took. Readiness waits for it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from schemas import JSON, MSGPACK, content_type_of
 
 IN_HEADER = struct.Struct("<iqqib")
 OUT_HEADER = struct.Struct("<Biqqiib")
-RESULT, DEAD, STATS = 0, 1, 2
+RESULT, DEAD, STATS, WARM = 0, 1, 2, 3
 CONTENT_NONE, CONTENT_JSON, CONTENT_MSGPACK = 0, 1, 2
 CONTENT_TYPES = {CONTENT_NONE: None, CONTENT_JSON: JSON, CONTENT_MSGPACK: MSGPACK}
 FORMAT_CODES = {"json": CONTENT_JSON, "msgpack": CONTENT_MSGPACK}
@@ -108,6 +110,10 @@ def out_frame(kind: int, source: InRecord, aux: bytes, content: int, value: byte
 def stats_frame(records: int, kernel_ns: int, backend: str) -> bytes:
     label = backend.encode()
     return OUT_HEADER.pack(STATS, records, kernel_ns, 0, -1, len(label), CONTENT_NONE) + label
+
+
+def warm_frame(pid: int, elapsed_ns: int) -> bytes:
+    return OUT_HEADER.pack(WARM, pid, elapsed_ns, 0, -1, 0, CONTENT_NONE)
 
 
 def iter_out_frames(frames: Iterator[memoryview]) -> Iterator[OutFrame]:

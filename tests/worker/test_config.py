@@ -78,3 +78,14 @@ def test_help_lists_every_env_var_and_bad_config_exits_2() -> None:
     assert "--session-timeout-ms" not in shown.stdout  # advanced settings stay hidden
     bad = subprocess.run(run, env={**env, "GRUMP_BACKEND": "tpu"}, capture_output=True, text=True)
     assert bad.returncode == 2 and "GRUMP_BACKEND" in bad.stderr
+
+
+def test_log_json_writes_one_object_per_line() -> None:
+    import json
+    import logging
+
+    from worker._app import _JsonFormatter
+
+    record = logging.LogRecord("worker", logging.WARNING, __file__, 1, "lag %d", (5,), None)
+    entry = json.loads(_JsonFormatter().format(record))
+    assert entry["level"] == "warning" and entry["msg"] == "lag 5" and entry["logger"] == "worker"

@@ -289,3 +289,34 @@ def test_two_replicas_split_partitions_and_take_over(bootstrap: str, tmp_path: P
         if b.process.poll() is None:
             b.terminate()
         assert a.terminate() == 0, a.log()
+
+
+def test_a_worker_started_before_its_broker_connects_once_it_is_up(tmp_path: Path) -> None:
+    from worker._broker import LocalBroker, free_loopback_port
+
+    port = free_loopback_port()
+    bootstrap = f"127.0.0.1:{port}"
+    worker = None
+    with LocalBroker(port=port) as broker:
+        topics = make_topics(broker.bootstrap, _prefix("late"))
+        broker.stop()  # the broker goes away; the worker starts against nothing
+        worker = WorkerProcess(bootstrap, topics, tmp_path / "worker.log")
+        time.sleep(3)
+        assert worker.process.poll() is None, "still retrying, not crashed"
+        broker.start()
+        topics = make_topics(broker.bootstrap, topics.input.removesuffix(".in"))
+        try:
+            produce(broker.bootstrap, topics.input, [request(0, "a todo app with login")])
+            wait_for_ids(broker.bootstrap, topics.output, {"r0"}, timeout_s=60, worker=worker)
+            assert "retrying" in worker.log()
+        finally:
+            assert worker.terminate() == 0, worker.log()
+
+
+def test_an_unusable_backend_stops_the_worker_with_an_error(bootstrap: str, tmp_path: Path) -> None:
+    if kernels.gpu_available():
+        pytest.skip("this machine has a GPU")
+    topics = make_topics(bootstrap, _prefix("nogpu"))
+    worker = WorkerProcess(bootstrap, topics, tmp_path / "worker.log", "--backend", "gpu")
+    assert worker.process.wait(timeout=90) == 1
+    assert "drain processes died 3 times right after starting" in worker.log()
