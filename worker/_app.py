@@ -21,6 +21,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
 from ringbuffer import Ring
@@ -124,7 +125,9 @@ class Worker:
         finally:
             await producer.stop()  # flushes whatever is still queued
 
-    async def _pipeline(self, consumer, producer, geometry: RingGeometry) -> None:  # noqa: ANN001
+    async def _pipeline(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, geometry: RingGeometry
+    ) -> None:
         c = self.config
         self.delivery.consumer = consumer
         max_unacked = max(20_000, 4 * geometry.capacity_records)
@@ -171,7 +174,7 @@ class Worker:
         log.info("shutdown: in-flight batches finished in %.2f s (%d unfinished records "
                  "left uncommitted)", elapsed, self.delivery.pending())  # fmt: skip
 
-    async def _housekeeping(self, consumer) -> None:  # noqa: ANN001
+    async def _housekeeping(self, consumer: AIOKafkaConsumer) -> None:
         interval_s = self.config.commit_interval_ms / 1000
         last_commit = time.monotonic()
         while True:
@@ -184,7 +187,7 @@ class Worker:
                 last_commit = time.monotonic()
                 await self._update_gauges(consumer)
 
-    async def _update_gauges(self, consumer) -> None:  # noqa: ANN001
+    async def _update_gauges(self, consumer: AIOKafkaConsumer) -> None:
         for name, ring in (("input", self.inbound), ("output", self.outbound)):
             stats = ring.stats()
             occupancy = stats.occupancy / stats.capacity_records
