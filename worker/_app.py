@@ -76,7 +76,7 @@ class Worker:
         ):
             self.inbound, self.outbound = inbound, outbound
             self.pool = DrainPool(self.config.resolved_drain_processes(), inbound, outbound,
-                                  self._drain_settings(geometry))  # fmt: skip
+                                  self._drain_settings(geometry), self.config.devices)  # fmt: skip
             self.pool.start()
             http = self._start_http()
             try:

@@ -124,8 +124,12 @@ def _encode_one(group: _Group, i: int, fmt: str, backend: str) -> bytes | None:
 # --- the process loop -------------------------------------------------------------------------
 
 
-def drain_main(in_name: str, out_name: str, settings: DrainSettings, stop: Any) -> None:
+def drain_main(
+    in_name: str, out_name: str, settings: DrainSettings, stop: Any, device: int | None = None
+) -> None:
     """Entry point of a drain process (spawned): loop until the parent sets `stop`."""
+    if device is not None:  # before the GPU backend is first imported (lazily, on first use)
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: parent decides
     inbound, outbound = Ring.attach(in_name), Ring.attach(out_name)
     parent = os.getppid()
@@ -200,10 +204,18 @@ class DrainPool:
     EARLY_DEATH_S = 10.0
     MAX_EARLY_DEATHS = 3
 
-    def __init__(self, count: int, inbound: Ring, outbound: Ring, settings: DrainSettings):
+    def __init__(
+        self,
+        count: int,
+        inbound: Ring,
+        outbound: Ring,
+        settings: DrainSettings,
+        devices: tuple[int, ...] = (),
+    ) -> None:
         self._context = multiprocessing.get_context("spawn")
         self._stop = self._context.Event()
         self._args = (inbound.name, outbound.name, settings, self._stop)
+        self._devices = devices  # drain i uses GPU devices[i % len(devices)]
         self._rings = (inbound, outbound)
         self.processes: list[Any] = [None] * count
         self._started_at = [0.0] * count
@@ -215,7 +227,10 @@ class DrainPool:
 
     def _spawn(self, slot: int) -> None:
         process = self._context.Process(
-            target=drain_main, args=self._args, name=f"grump-drain-{slot}", daemon=True
+            target=drain_main,
+            args=(*self._args, self._devices[slot % len(self._devices)] if self._devices else None),
+            name=f"grump-drain-{slot}",
+            daemon=True,
         )
         process.start()
         self.processes[slot] = process
