@@ -52,7 +52,14 @@ class Delivery:
         """Track a fetched batch; False when the partition was revoked meanwhile (skip it)."""
         if tp not in self.assigned:
             return False
-        self.tracker.track(tp, offsets)
+        try:
+            self.tracker.track(tp, offsets)
+        except ValueError:
+            # The consumer went back (a seek to the committed offset after a rebalance):
+            # everything before the new start is committed, so start the partition afresh.
+            log.warning("%s re-read from offset %d; resetting its tracking", tp, offsets[0])
+            self.tracker.revoke([tp])
+            self.tracker.track(tp, offsets)
         return True
 
     # step 7
