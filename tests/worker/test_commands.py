@@ -60,3 +60,24 @@ def test_produce_and_consume_round_trip_through_a_worker(bootstrap: str, tmp_pat
     (letter,) = [orjson.loads(line) for line in dead.stdout.splitlines()]
     assert letter["error_code"] == "malformed_json" and letter["value_utf8"] == '{"v":1,"text":}'
     assert letter["source"]["topic"] == topics.input
+
+
+@pytest.mark.kafka
+def test_broker_command_prints_its_bootstrap_and_stops_on_ctrl_c() -> None:
+    import signal
+
+    from worker._broker import probe_metadata
+
+    broker = subprocess.Popen([sys.executable, "-m", "worker.cli", "broker"], cwd=ROOT, env=ENV,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        assert broker.stdout is not None
+        host, port = broker.stdout.readline().decode().strip().split(":")
+        assert probe_metadata(host, int(port))
+        produced = _grump("produce", "--generate", "5", "--bootstrap", f"{host}:{port}")
+        assert produced.returncode == 0, produced.stderr  # the default topics exist
+    finally:
+        broker.send_signal(signal.SIGINT)
+        assert broker.wait(timeout=15) == 0
+        broker.stdout.close()
+    assert not probe_metadata(host, int(port))
