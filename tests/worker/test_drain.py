@@ -5,6 +5,8 @@ from __future__ import annotations
 import msgpack
 import numpy as np
 import orjson
+from hypothesis import given
+from hypothesis import strategies as st
 
 import kernels
 from ringbuffer import Ring
@@ -69,3 +71,35 @@ def test_frame_sizes_match_the_offsets() -> None:
     assert [r.value for r in back] == [r.value for r in records]
     assert [r.key for r in back] == [r.key for r in records]
     assert np.all(np.diff(offsets) > 0)
+
+
+def test_output_format_setting_overrides_the_input_format() -> None:
+    import dataclasses
+
+    settings = dataclasses.replace(SETTINGS, output_format="msgpack")
+    record = f.InRecord(0, 4, 0, None, f.CONTENT_JSON, orjson.dumps({"text": "a shop"}))
+    frames = [memoryview(frame) for frame in parse_records([record], settings)]
+    (result,) = [x for x in f.iter_out_frames(iter(frames)) if x.kind == f.RESULT]
+    assert result.content == f.CONTENT_MSGPACK
+    expected = kernels.encode_result(kernels.parse("a shop", None, "in/0/4"), "msgpack")
+    assert result.value == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.none() | st.binary(max_size=20), st.binary(max_size=60),
+                  st.sampled_from([None, b"application/json", b"application/msgpack", b"x/y"])),
+        max_size=20,
+    )
+)  # fmt: skip
+def test_input_frames_round_trip(items: list[tuple[bytes | None, bytes, bytes | None]]) -> None:
+    records = [_Record(i, value, content, key) for i, (key, value, content) in enumerate(items)]
+    data, offsets = f.pack_frames(*f.frame_consumer_records(7, records))
+    frames = [memoryview(data)[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    back = list(f.iter_in_frames(iter(frames)))
+    assert [(r.key, r.value, r.offset, r.partition) for r in back] == [
+        (r.key, r.value, r.offset, 7) for r in records
+    ]
+    codes = {None: f.CONTENT_NONE, b"x/y": f.CONTENT_NONE, b"application/json": f.CONTENT_JSON,
+             b"application/msgpack": f.CONTENT_MSGPACK}  # fmt: skip
+    assert [r.content for r in back] == [codes[content] for _k, _v, content in items]
