@@ -97,9 +97,8 @@ def run_ring(np_: int, nc: int, total: int) -> float:
         bar = CTX.Barrier(np_ + nc + 1)
         share = total // np_
         prods = [CTX.Process(target=_ring_producer, args=(ring, share, bar)) for _ in range(np_)]
-        cons = [
-            CTX.Process(target=_ring_consumer, args=(ring, share * np_, bar)) for _ in range(nc)
-        ]
+        cons = [CTX.Process(target=_ring_consumer, args=(ring, share * np_, bar))
+                for _ in range(nc)]
         return _timed(prods, cons, bar, lambda: None)
 
 
@@ -187,39 +186,24 @@ def main() -> None:
             total = int(BASE_RECORDS[impl] * args.scale) // np_ * np_
             dt = fn(np_, nc, total)
             rps = total / dt
-            results.append(
-                {
-                    "impl": impl,
-                    "producers": np_,
-                    "consumers": nc,
-                    "records_per_s": round(rps),
-                    "mb_per_s": round(rps * REC / 1e6, 1),
-                }
-            )
+            results.append({"impl": impl, "producers": np_, "consumers": nc,
+                            "records_per_s": round(rps), "mb_per_s": round(rps * REC / 1e6, 1)})
     if args.json:
         for r in results:
             print(json.dumps(r))
         return
-    print(
-        f"{'impl':<12} {'P->C':>5} {'records/s':>12} {'MB/s':>8}  (200-byte records, "
-        f"{os.cpu_count()} CPUs)"
-    )
+    print(f"{'impl':<12} {'P->C':>5} {'records/s':>12} {'MB/s':>8}  (200-byte records, "
+          f"{os.cpu_count()} CPUs)")
     for r in results:
-        print(
-            f"{r['impl']:<12} {r['producers']}->{r['consumers']:<3} "
-            f"{r['records_per_s']:>12,} {r['mb_per_s']:>8}"
-        )
+        print(f"{r['impl']:<12} {r['producers']}->{r['consumers']:<3} "
+              f"{r['records_per_s']:>12,} {r['mb_per_s']:>8}")
     idle, lat = idle_and_wake()
-    print(
-        f"idle consumer CPU: {idle:.2%} (blocked in claim_batch for 2 s); "
-        f"push -> sleeping consumer wake-up: median {lat * 1e6:.0f} us"
-    )
+    print(f"idle consumer CPU: {idle:.2%} (blocked in claim_batch for 2 s); "
+          f"push -> sleeping consumer wake-up: median {lat * 1e6:.0f} us")
     for np_ in (1, 2):
         row = {r["impl"]: r["records_per_s"] for r in results if r["producers"] == np_}
-        print(
-            f"{np_}->{np_}: grump-ring / mp-queue = {row['grump-ring'] / row['mp-queue']:.1f}x, "
-            f"/ mp-pipe = {row['grump-ring'] / row['mp-pipe']:.1f}x"
-        )
+        print(f"{np_}->{np_}: grump-ring / mp-queue = {row['grump-ring'] / row['mp-queue']:.1f}x, "
+              f"/ mp-pipe = {row['grump-ring'] / row['mp-pipe']:.1f}x")
 
 
 if __name__ == "__main__":
