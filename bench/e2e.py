@@ -5,7 +5,8 @@
 Each mode runs in its own process (its CPU time and peak RSS are measured alone) with its
 own consumer group and output topic, reading the same input topic. `lost` counts input
 ids with no record in the mode's output topic, read back after the mode finishes.
-Modes are async callables in `MODES`; others plug in `grump` and `naive` the same way.
+Modes are async callables in `MODES`: `passthrough` (no parsing), `grump` (the worker,
+`--backend`, default cpu) and `naive` (decode → parse → send per record).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class ModeConfig:
     # Tansu answers a JoinGroup after session_timeout_ms / 2: short keeps the join at ~1 s.
     session_timeout_ms: int = 2_000
     heartbeat_interval_ms: int = 300
+    backend: str = "cpu"  # parse backend of the `grump` mode
 
 
 @dataclass
@@ -191,7 +193,109 @@ def _passthrough(config: ModeConfig) -> Awaitable[ModeStats]:
     return Passthrough(config).run()
 
 
-MODES: dict[str, Mode] = {"passthrough": _passthrough}
+async def _grump(config: ModeConfig) -> ModeStats:
+    """The real worker (ring, drain processes, batch kernels) in this process."""
+    from worker._app import Worker
+    from worker._config import WorkerConfig
+
+    dlq_topic = f"{config.output_topic}.dlq"
+    await create_topics(config.bootstrap, {dlq_topic: 1})
+    settings = WorkerConfig(
+        bootstrap_servers=config.bootstrap, input_topic=config.input_topic,
+        output_topic=config.output_topic, dlq_topic=dlq_topic, group_id=config.group_id,
+        backend=config.backend, metrics_port=0, idempotence="auto",
+        session_timeout_ms=config.session_timeout_ms,
+        heartbeat_interval_ms=config.heartbeat_interval_ms,
+    )  # fmt: skip
+    stop = asyncio.Event()
+    worker = Worker(settings, stop)
+    task = asyncio.create_task(worker.run())
+    stats = ModeStats()
+    started = last_progress_s = None
+    done = 0.0
+    while done < config.expected and not task.done():
+        await asyncio.sleep(0.05)
+        now = time.monotonic()
+        acked = worker.metrics.total("grump_results_produced_total") + worker.metrics.total(
+            "grump_dead_letters_total"
+        )
+        if started is None and worker.metrics.total("grump_records_consumed_total") > 0:
+            started = time.perf_counter()  # the first fetch, like the other modes
+        if acked > done:
+            last_progress_s, done = now, acked
+        elif last_progress_s is not None and now - last_progress_s > config.idle_timeout_s:
+            break
+    stats.wall_s = time.perf_counter() - (started or time.perf_counter())
+    stop.set()
+    await task
+    stats.acked = int(done)
+    stats.latency_ms = await _result_latencies(config)
+    return stats
+
+
+async def _result_latencies(config: ModeConfig) -> np.ndarray:
+    """Input timestamp → result timestamp (the worker's produce time) per result, in ms."""
+    sent: dict[bytes, int] = {}
+    await read_topic(config.bootstrap, config.input_topic,
+                     lambda _tp, rs: sent.update((r.key, r.timestamp) for r in rs))  # fmt: skip
+    latencies: list[int] = []
+
+    def on_results(_tp: object, records: list) -> None:
+        latencies.extend(r.timestamp - sent[r.key] for r in records)
+
+    await read_topic(config.bootstrap, config.output_topic, on_results)
+    return np.asarray(latencies, dtype=np.float64)
+
+
+async def _naive(config: ModeConfig) -> ModeStats:
+    """The straightforward loop: per record decode → kernels.parse → encode → send; await the
+    batch's sends, then commit. One process, no batching of the parse."""
+    import kernels
+    from schemas import InvalidRecord, decode_request, derived_id
+
+    consumer = await start_consumer(
+        config.bootstrap, [config.input_topic], config.group_id,
+        session_timeout_ms=config.session_timeout_ms,
+        heartbeat_interval_ms=config.heartbeat_interval_ms,
+    )  # fmt: skip
+    producer = await start_producer(config.bootstrap, idempotence="auto")
+    stats, latencies, started = ModeStats(), [], None
+    last_progress_s = time.monotonic()
+    try:
+        while stats.acked < config.expected:
+            if time.monotonic() - last_progress_s > config.idle_timeout_s:
+                break
+            batches = await fetch_batches(consumer, max_wait_ms=20, max_records=1000)
+            if not batches:
+                continue
+            started = started or time.perf_counter()
+            last_progress_s = time.monotonic()
+            futures, stamps = [], []
+            for tp, records in batches.items():
+                for r in records:
+                    try:
+                        request = decode_request(r.value, dict(r.headers).get("content-type"))
+                    except InvalidRecord:
+                        continue
+                    ident = request.id or derived_id(tp.topic, tp.partition, r.offset)
+                    result = kernels.parse(request.text, request.constraints, ident)
+                    value = kernels.encode_result(result, "json")
+                    futures.append(await producer.send(config.output_topic, value, key=r.key))
+                    stamps.append(r.timestamp)
+            await asyncio.gather(*futures)
+            acked_ms = time.time() * 1000
+            latencies.extend(acked_ms - stamp for stamp in stamps)
+            stats.acked += len(futures)
+            await consumer.commit()  # everything fetched so far is produced and acked
+    finally:
+        await producer.stop()
+        await stop_consumer(consumer)
+    stats.wall_s = time.perf_counter() - (started or time.perf_counter())
+    stats.latency_ms = np.asarray(latencies)
+    return stats
+
+
+MODES: dict[str, Mode] = {"passthrough": _passthrough, "grump": _grump, "naive": _naive}
 
 
 # --- input ----------------------------------------------------------------------------------
@@ -231,8 +335,10 @@ def _peak_rss_mb() -> float:
 
 
 def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """This process and its reaped children (the `grump` mode's drain processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _mode_process(mode_name: str, config: ModeConfig, results: multiprocessing.Queue) -> None:
@@ -298,6 +404,7 @@ def bench_mode(broker: LocalBroker, mode_name: str, args: argparse.Namespace) ->
         partitions=args.partitions,
         expected=args.intents,
         result_bytes=args.result_bytes,
+        backend=args.backend,
     )
     asyncio.run(create_topics(broker.bootstrap, {config.output_topic: args.partitions}))
     report = run_mode_isolated(mode_name, config, timeout_s=args.mode_timeout_s)
@@ -331,6 +438,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--modes", default="passthrough", help=f"comma list of {sorted(MODES)}")
     parser.add_argument("--result-bytes", type=int, default=1024)
+    parser.add_argument("--backend", default="cpu", choices=("auto", "cpu", "gpu", "reference"),
+                        help="parse backend of the grump mode")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mode-timeout-s", type=float, default=900.0)
     parser.add_argument("--broker-log", default=None, help="file for the broker's log")

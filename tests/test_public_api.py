@@ -21,6 +21,10 @@ def test_kernels_api():
     ])  # fmt: skip
 
 
+def test_worker_api():
+    assert sorted(worker.__all__) == ["WorkerConfig", "build_config", "run_worker"]
+
+
 def test_every_name_in_all_exists():
     for package in (schemas, kernels, ringbuffer, worker):
         for name in package.__all__:

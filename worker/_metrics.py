@@ -55,3 +55,12 @@ class Metrics:
             extra = {"buckets": _BUCKETS[name]} if name in _BUCKETS else {}
             metric = _KINDS[kind](base, doc, labels, registry=self.registry, **extra)
             setattr(self, name.removeprefix("grump_").removesuffix("_total"), metric)
+
+    def total(self, name: str) -> float:
+        """Sum of a metric's samples over every label set (counters: their `_total`)."""
+        return sum(
+            sample.value
+            for family in self.registry.collect()
+            for sample in family.samples
+            if sample.name == name
+        )

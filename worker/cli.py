@@ -32,7 +32,38 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     _add_parse(commands)
     _add_schema(commands)
+    _add_worker(commands)
+    from ._demo import add_demo_command
+    from ._tools import add_tool_commands
+
+    add_tool_commands(commands)
+    add_demo_command(commands)
     return parser
+
+
+def _add_worker(commands: Any) -> None:
+    from ._config import add_worker_arguments
+
+    p = commands.add_parser(
+        "worker",
+        help="run the stream worker",
+        description="Consume intent requests, parse them in batches, produce results. "
+        "Every flag can also be set by the GRUMP_* environment variable shown; flags win.",
+    )
+    add_worker_arguments(p)
+    p.set_defaults(handler=_run_worker)
+
+
+def _run_worker(args: argparse.Namespace) -> int:
+    from ._app import run_worker_main
+    from ._config import build_config
+
+    try:
+        config = build_config(args)
+    except ValueError as error:
+        print(f"grump worker: {error}", file=sys.stderr)
+        return 2
+    return run_worker_main(config)
 
 
 def _add_parse(commands: Any) -> None:

@@ -124,3 +124,23 @@ def test_commit_never_passes_an_unacked_offset(
         assert tracker.pending(TP) == len(unacked)
         tracker.mark_committed({TP: position})
         committed = position
+
+
+def test_delivery_restarts_tracking_when_the_consumer_goes_back() -> None:
+    import numpy as np
+    from aiokafka import TopicPartition
+
+    from worker._delivery import Delivery
+    from worker._metrics import Metrics
+
+    delivery = Delivery("in", Metrics())
+    tp = TopicPartition("in", 0)
+    assert not delivery.track(tp, np.arange(0, 10)), "not assigned: skipped"
+    delivery.assigned = {tp}
+    assert delivery.track(tp, np.arange(0, 10))
+    delivery.ack(np.zeros(5, np.int64), np.arange(0, 5))
+    assert delivery.tracker.committable() == {tp: 5}
+    assert delivery.track(tp, np.arange(5, 12))  # re-read from the committed offset
+    delivery.ack(np.zeros(7, np.int64), np.arange(5, 12))
+    assert delivery.tracker.committable() == {tp: 12}
+    assert delivery.pending() == 0

@@ -1,0 +1,105 @@
+"""The drain's batch step without processes: frames in, results and dead letters out."""
+
+from __future__ import annotations
+
+import msgpack
+import numpy as np
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+import kernels
+from ringbuffer import Ring
+from worker import _framing as f
+from worker._drain import DrainSettings, parse_records
+
+SETTINGS = DrainSettings("in", "reference", 64, 5, "same", 100, 1 << 20)
+
+
+class _Record:
+    def __init__(self, offset: int, value: bytes, content_type: bytes | None, key: bytes | None):
+        self.offset, self.value, self.key, self.timestamp = offset, value, key, 1_000 + offset
+        self.headers = [] if content_type is None else [("content-type", content_type)]
+
+
+def _round_trip(records: list[_Record]) -> list[f.OutFrame]:
+    """Frame like ingest, through a real ring, parse like a drain, unframe like egress."""
+    with Ring.create(
+        None, capacity_records=64, arena_bytes=1 << 16, max_record_bytes=1 << 12
+    ) as ring:
+        data, offsets = f.pack_frames(*f.frame_consumer_records(3, records))
+        ring.push_many(data, offsets)
+        claim = ring.claim_batch(64)
+        frames = parse_records(list(f.iter_in_frames(claim.records())), SETTINGS)
+        ring.release(claim)
+    return list(f.iter_out_frames(iter(memoryview(x) for x in frames)))
+
+
+def test_results_dead_letters_and_stats_come_back_in_frames() -> None:
+    records = [
+        _Record(0, orjson.dumps({"id": "a", "text": "build a react app"}), b"application/json",
+                b"ka"),
+        _Record(1, msgpack.packb({"text": "a cli in rust"}), b"application/msgpack", None),
+        _Record(2, orjson.dumps({"text": "x" * 200}), None, b"kc"),
+        _Record(3, b"\\xff\\xfe", None, None),
+    ]  # fmt: skip
+    out = _round_trip(records)
+    by_kind: dict[int, list[f.OutFrame]] = {}
+    for frame in out:
+        by_kind.setdefault(frame.kind, []).append(frame)
+    results = {frame.offset: frame for frame in by_kind[f.RESULT]}
+    assert results[0].key == b"ka" and results[0].aux == b"a" and results[0].timestamp == 1000
+    assert results[0].value == kernels.encode_result(kernels.parse("build a react app", None, "a"))
+    assert results[1].content == f.CONTENT_MSGPACK and results[1].aux == b"in/3/1"
+    expected = kernels.encode_result(kernels.parse("a cli in rust", None, "in/3/1"), "msgpack")
+    assert results[1].value == expected
+    dead = {frame.offset: f.split_dead_aux(frame.aux) for frame in by_kind[f.DEAD]}
+    assert dead[2][:2] == ("text_too_large", "validate")
+    assert dead[3][:2] == ("malformed_json", "decode")
+    assert [frame.value for frame in by_kind[f.DEAD]] == [records[2].value, records[3].value]
+    assert sum(frame.partition for frame in by_kind[f.STATS]) == 2  # records parsed
+    assert {frame.aux for frame in by_kind[f.STATS]} == {b"reference"}
+
+
+def test_frame_sizes_match_the_offsets() -> None:
+    records = [_Record(i, b"v" * i, None, None if i % 2 else b"k" * i) for i in range(5)]
+    parts, sizes = f.frame_consumer_records(0, records)
+    data, offsets = f.pack_frames(parts, sizes)
+    assert offsets[-1] == len(data)
+    frames = [memoryview(data)[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    back = list(f.iter_in_frames(iter(frames)))
+    assert [r.value for r in back] == [r.value for r in records]
+    assert [r.key for r in back] == [r.key for r in records]
+    assert np.all(np.diff(offsets) > 0)
+
+
+def test_output_format_setting_overrides_the_input_format() -> None:
+    import dataclasses
+
+    settings = dataclasses.replace(SETTINGS, output_format="msgpack")
+    record = f.InRecord(0, 4, 0, None, f.CONTENT_JSON, orjson.dumps({"text": "a shop"}))
+    frames = [memoryview(frame) for frame in parse_records([record], settings)]
+    (result,) = [x for x in f.iter_out_frames(iter(frames)) if x.kind == f.RESULT]
+    assert result.content == f.CONTENT_MSGPACK
+    expected = kernels.encode_result(kernels.parse("a shop", None, "in/0/4"), "msgpack")
+    assert result.value == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.none() | st.binary(max_size=20), st.binary(max_size=60),
+                  st.sampled_from([None, b"application/json", b"application/msgpack", b"x/y"])),
+        max_size=20,
+    )
+)  # fmt: skip
+def test_input_frames_round_trip(items: list[tuple[bytes | None, bytes, bytes | None]]) -> None:
+    records = [_Record(i, value, content, key) for i, (key, value, content) in enumerate(items)]
+    data, offsets = f.pack_frames(*f.frame_consumer_records(7, records))
+    frames = [memoryview(data)[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    back = list(f.iter_in_frames(iter(frames)))
+    assert [(r.key, r.value, r.offset, r.partition) for r in back] == [
+        (r.key, r.value, r.offset, 7) for r in records
+    ]
+    codes = {None: f.CONTENT_NONE, b"x/y": f.CONTENT_NONE, b"application/json": f.CONTENT_JSON,
+             b"application/msgpack": f.CONTENT_MSGPACK}  # fmt: skip
+    assert [r.content for r in back] == [codes[content] for _k, _v, content in items]

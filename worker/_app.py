@@ -1,0 +1,252 @@
+"""The worker process: wires rings, drain pool, Kafka clients and the HTTP endpoints together.
+
+    consumer ─ingest─▶ input ring ─drains (N processes)─▶ output ring ─egress─▶ producer
+        ▲                                                                      │ acks
+        └──────────────── commit ◀── Delivery (OffsetTracker) ◀────────────────┘
+
+Shutdown (SIGTERM/SIGINT or `stop` set): stop fetching, wait until every tracked record is
+acked (bounded), commit, stop the drains, flush the producer, leave the group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
+
+from ringbuffer import Ring
+
+from ._config import WorkerConfig
+from ._delivery import Delivery
+from ._drain import DrainPool, DrainSettings, DrainsKeepDying
+from ._egress import Egress
+from ._http import HealthServer
+from ._ingest import Ingest
+from ._kafka import IdempotenceUnavailable, start_consumer, start_producer, stop_consumer
+from ._metrics import Metrics
+
+log = logging.getLogger("worker")
+
+_HOUSEKEEPING_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class RingGeometry:
+    capacity_records: int
+    arena_bytes: int
+    max_record_bytes: int
+
+    @classmethod
+    def for_bytes(cls, ring_bytes: int) -> RingGeometry:
+        arena = 1 << max(12, (ring_bytes - 1).bit_length())  # a power of two, at least 4 KiB
+        capacity = 1 << max(6, min(20, (arena // 128).bit_length() - 1))
+        return cls(capacity, arena, min(arena // 2, 16 << 20))
+
+    def ring_args(self) -> dict[str, int]:
+        return {"capacity_records": self.capacity_records, "arena_bytes": self.arena_bytes,
+                "max_record_bytes": self.max_record_bytes}  # fmt: skip
+
+
+class Worker:
+    """One running worker; `run` returns once it has stopped cleanly."""
+
+    def __init__(self, config: WorkerConfig, stop: asyncio.Event | None = None) -> None:
+        self.config = config
+        self.stop_requested = stop or asyncio.Event()
+        self.metrics = Metrics()
+        self.delivery = Delivery(config.input_topic, self.metrics)
+        self.http_port: int | None = None
+
+    async def run(self) -> int:
+        geometry = RingGeometry.for_bytes(self.config.ring_bytes)
+        tag = f"grump-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        with (
+            Ring.create(f"{tag}-in", **geometry.ring_args()) as inbound,
+            Ring.create(f"{tag}-out", **geometry.ring_args()) as outbound,
+        ):
+            self.inbound, self.outbound = inbound, outbound
+            self.pool = DrainPool(self.config.resolved_drain_processes(), inbound, outbound,
+                                  self._drain_settings(geometry), self.config.devices)  # fmt: skip
+            self.pool.start()
+            http = self._start_http()
+            try:
+                await self._run_clients(geometry)
+            finally:
+                self.pool.stop()
+                if http is not None:
+                    http.stop()
+        return 0
+
+    def _drain_settings(self, geometry: RingGeometry) -> DrainSettings:
+        c = self.config
+        return DrainSettings(c.input_topic, c.backend, c.batch_size, c.max_batch_wait_ms,
+                             c.output_format, c.max_text_bytes,
+                             geometry.arena_bytes // 4)  # fmt: skip
+
+    def _start_http(self) -> HealthServer | None:
+        if self.config.metrics_port == 0:
+            return None
+        server = HealthServer(self.config.metrics_port, self.metrics.registry, self.ready)
+        self.http_port = server.port
+        return server.start()
+
+    def ready(self) -> bool:
+        """Joined the group, every drain alive and warmed up (at least once), not stopping."""
+        egress = getattr(self, "egress", None)
+        warm = egress is not None and egress.warm_drains >= len(self.pool.processes)
+        alive = self.pool.all_alive() and not self.stop_requested.is_set()
+        return warm and alive and self.delivery.joined
+
+    async def _run_clients(self, geometry: RingGeometry) -> None:
+        c = self.config
+        self.metrics.backend_info.labels(c.backend).set(1)
+        producer = await start_producer(c.bootstrap_servers, idempotence=c.idempotence)
+        try:
+            consumer = await start_consumer(
+                c.bootstrap_servers, [c.input_topic], c.group_id,
+                on_revoked=self.delivery.on_revoked, on_assigned=self.delivery.on_assigned,
+                session_timeout_ms=c.session_timeout_ms,
+                heartbeat_interval_ms=c.heartbeat_interval_ms,
+            )  # fmt: skip
+            try:
+                await self._pipeline(consumer, producer, geometry)
+            finally:
+                await stop_consumer(consumer)
+        finally:
+            await producer.stop()  # flushes whatever is still queued
+
+    async def _pipeline(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, geometry: RingGeometry
+    ) -> None:
+        c = self.config
+        self.delivery.consumer = consumer
+        max_unacked = max(20_000, 4 * geometry.capacity_records)
+        ingest = Ingest(consumer, self.inbound, self.delivery, self.metrics, max_unacked)
+        self.delivery.on_assignment_change = ingest.sync_pause
+        egress = Egress(producer, self.outbound, self.delivery, self.metrics,
+                        (c.input_topic, c.output_topic, c.dlq_topic))  # fmt: skip
+        self.egress = egress
+        tasks = {
+            asyncio.create_task(ingest.run(), name="ingest"),
+            asyncio.create_task(egress.run(), name="egress"),
+            asyncio.create_task(self._housekeeping(consumer), name="housekeeping"),
+        }
+        stop_task = asyncio.create_task(self.stop_requested.wait())
+        done, _ = await asyncio.wait({*tasks, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        failed = [t for t in done if t is not stop_task and t.exception() is not None]
+        ingest.stopping = True
+        ingest_task = next(t for t in tasks if t.get_name() == "ingest")
+        with contextlib.suppress(asyncio.TimeoutError, Exception):
+            await asyncio.wait_for(ingest_task, timeout=5)
+        if not failed:
+            await self._finish_in_flight(egress)
+        for task in (*tasks, stop_task):
+            task.cancel()
+        await asyncio.gather(*tasks, stop_task, return_exceptions=True)
+        await self.delivery.commit()
+        if failed:
+            raise failed[0].exception()  # type: ignore[misc]
+
+    async def _finish_in_flight(self, egress: Egress) -> None:
+        """Bounded shutdown: drains finish the batch they hold (records still unclaimed in
+        the input ring are dropped: never acked, so never committed, so re-read later),
+        then egress sends everything the drains produced and waits for the acks."""
+        started = time.monotonic()
+        deadline = started + self.config.shutdown_timeout_s
+        await asyncio.to_thread(self.pool.stop, self.config.shutdown_timeout_s / 2)
+        while self.outbound.stats().occupancy > 0 or egress.inflight:
+            if time.monotonic() > deadline:
+                log.warning("shutdown: results still in flight after %.0f s; their inputs "
+                            "will be re-read", self.config.shutdown_timeout_s)  # fmt: skip
+                break
+            await asyncio.sleep(0.01)
+        elapsed = time.monotonic() - started
+        log.info("shutdown: in-flight batches finished in %.2f s (%d unfinished records "
+                 "left uncommitted)", elapsed, self.delivery.pending())  # fmt: skip
+
+    async def _housekeeping(self, consumer: AIOKafkaConsumer) -> None:
+        interval_s = self.config.commit_interval_ms / 1000
+        last_commit = time.monotonic()
+        while True:
+            await asyncio.sleep(_HOUSEKEEPING_S)
+            restarted = self.pool.revive()
+            if restarted:
+                self.metrics.drain_restarts.inc(restarted)
+            if time.monotonic() - last_commit >= interval_s:
+                await self.delivery.commit()
+                last_commit = time.monotonic()
+                await self._update_gauges(consumer)
+
+    async def _update_gauges(self, consumer: AIOKafkaConsumer) -> None:
+        for name, ring in (("input", self.inbound), ("output", self.outbound)):
+            stats = ring.stats()
+            occupancy = stats.occupancy / stats.capacity_records
+            self.metrics.ring_occupancy_ratio.labels(name).set(occupancy)
+            self.metrics.ring_bytes.labels(name).set(stats.bytes_in_use)
+        for tp in list(self.delivery.assigned):
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue  # unknown until the first fetch; approximate on Tansu (see _kafka)
+            with contextlib.suppress(Exception):
+                position = await consumer.position(tp)
+                lag = max(0, highwater - position)
+                self.metrics.consumer_lag_records.labels(str(tp.partition)).set(lag)
+
+
+async def run_worker(config: WorkerConfig, stop: asyncio.Event | None = None) -> int:
+    """Run a worker until `stop` is set (or SIGTERM/SIGINT when installed by the caller)."""
+    return await Worker(config, stop).run()
+
+
+def run_worker_main(config: WorkerConfig) -> int:
+    """Blocking entry point for `grump worker`: installs SIGTERM/SIGINT handlers."""
+    configure_logging(config.log_level, config.log_json)
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker starting: group %s, %s → %s, backend %s, %d drain processes",
+                 config.group_id, config.input_topic, config.output_topic, config.backend,
+                 config.resolved_drain_processes())  # fmt: skip
+        try:
+            code = await run_worker(config, stop)
+        except (DrainsKeepDying, IdempotenceUnavailable, KafkaConnectionError) as error:
+            log.error("worker failed: %s", error)
+            return 1
+        log.info("worker stopped")
+        return code
+
+    return asyncio.run(main())
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"ts": round(record.created, 3), "level": record.levelname.lower(),
+                 "logger": record.name, "msg": record.getMessage()}  # fmt: skip
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(level: str, as_json: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if as_json:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,272 @@
+"""Drain processes: claim framed requests from the input ring, parse them in batches, and
+push framed results (or dead letters) to the output ring.
+
+Each claimed run is released only after its results are in the output ring, so a drain
+that dies mid-batch leaves its claim for `Ring.reclaim_dead` to re-queue: the records are
+parsed again (duplicates are possible, losses are not). The pool outlives rebalances; the
+parent restarts a drain that dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import kernels
+from ringbuffer import Claim, Ring, RingFull
+from schemas import MSGPACK, InvalidRecord, ParseFailed, decode_request, derived_id, sniff
+from schemas import errors as codes
+
+from . import _framing as f
+
+log = logging.getLogger(__name__)
+
+_DECODE_CODES = frozenset(
+    {codes.MALFORMED_JSON, codes.MALFORMED_MSGPACK, codes.UNKNOWN_ENCODING, codes.INVALID_UTF8}
+)
+_CLAIM_POLL_S = 0.2  # how often an idle drain looks at its stop flag
+
+
+@dataclass(frozen=True, slots=True)
+class DrainSettings:
+    input_topic: str
+    backend: str
+    batch_size: int
+    max_batch_wait_ms: int
+    output_format: str
+    max_text_bytes: int
+    max_claim_bytes: int
+
+
+# --- one batch: the pure part, testable without processes ------------------------------------
+
+
+class _Group:
+    """Valid requests of one output format, waiting for one `encode_batch` call."""
+
+    __slots__ = ("texts", "ids", "constraints", "sources")
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.ids: list[str] = []
+        self.constraints: list[Any] = []
+        self.sources: list[f.InRecord] = []
+
+
+def parse_records(records: list[f.InRecord], settings: DrainSettings) -> list[bytes]:
+    """Output frames for `records`: results in input order per format, dead letters, stats."""
+    parts: list[bytes] = []
+    groups: dict[str, _Group] = {}
+    for record in records:
+        content_type = f.CONTENT_TYPES[record.content]
+        try:
+            request = decode_request(record.value, content_type, settings.max_text_bytes)
+        except InvalidRecord as error:
+            stage = "decode" if error.code in _DECODE_CODES else "validate"
+            aux = f.dead_aux(error.code, stage, error.message)
+            parts.append(f.out_frame(f.DEAD, record, aux, f.CONTENT_NONE, record.value))
+            continue
+        fmt = _output_format(settings.output_format, content_type, record.value)
+        group = groups.get(fmt) or groups.setdefault(fmt, _Group())
+        group.texts.append(request.text)
+        group.ids.append(request.id or derived_id(settings.input_topic, record.partition,
+                                                   record.offset))  # fmt: skip
+        group.constraints.append(request.constraints)
+        group.sources.append(record)
+    for fmt, group in groups.items():
+        parts += _encode_group(group, fmt, settings.backend)
+    return parts
+
+
+def _output_format(setting: str, content_type: str | None, value: bytes) -> str:
+    if setting != "same":
+        return setting
+    return "msgpack" if (content_type or sniff(value)) == MSGPACK else "json"
+
+
+def _encode_group(group: _Group, fmt: str, backend: str) -> list[bytes]:
+    started = time.perf_counter_ns()
+    try:
+        batch = kernels.make_batch(group.texts, group.ids, group.constraints, fmt)
+        encoded: list[bytes | None] = list(kernels.encode_batch(batch, backend).to_list())
+    except Exception:  # one bad intent must not sink the batch: retry them one by one
+        log.exception("batch parse failed; retrying its %d intents one by one", len(group.ids))
+        encoded = [_encode_one(group, i, fmt, backend) for i in range(len(group.ids))]
+    elapsed_ns = time.perf_counter_ns() - started
+    content, parts = f.FORMAT_CODES[fmt], []
+    for i, result in enumerate(encoded):
+        source = group.sources[i]
+        if result is None:
+            aux = f.dead_aux(ParseFailed.code, "parse", "the parser failed on this intent")
+            parts.append(f.out_frame(f.DEAD, source, aux, f.CONTENT_NONE, source.value))
+        else:
+            parts.append(f.out_frame(f.RESULT, source, group.ids[i].encode(), content, result))
+    backend_used = kernels.choose_backend(backend, len(encoded))
+    parts.append(f.stats_frame(len(encoded), elapsed_ns, backend_used))
+    return parts
+
+
+def _encode_one(group: _Group, i: int, fmt: str, backend: str) -> bytes | None:
+    try:
+        one = kernels.make_batch([group.texts[i]], [group.ids[i]], [group.constraints[i]], fmt)
+        return kernels.encode_batch(one, backend)[0]
+    except Exception:
+        return None
+
+
+# --- the process loop -------------------------------------------------------------------------
+
+
+def drain_main(
+    in_name: str, out_name: str, settings: DrainSettings, stop: Any, device: int | None = None
+) -> None:
+    """Entry point of a drain process (spawned): loop until the parent sets `stop`."""
+    if device is not None:  # before the GPU backend is first imported (lazily, on first use)
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: parent decides
+    inbound, outbound = Ring.attach(in_name), Ring.attach(out_name)
+    parent = os.getppid()
+    _warm_up(outbound, settings, stop)
+    while not stop.is_set() and os.getppid() == parent:  # an orphaned drain exits
+        claims = _claim_batch(inbound, settings)
+        if not claims:
+            continue
+        records = [r for claim in claims for r in f.iter_in_frames(claim.records())]
+        frames = parse_records(records, settings)
+        data, offsets = f.pack_frames(frames, [len(frame) for frame in frames])
+        if not _push_all(outbound, data, offsets, stop):
+            return  # stopping with results unpushed: the claims stay for reclaim_dead
+        for claim in claims:
+            inbound.release(claim)
+
+
+def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
+    """Parse one intent before claiming anything: the first call compiles (numba) or loads
+    the kernels, and the parent reports ready only once every drain got past it."""
+    started = time.perf_counter_ns()
+    batch = kernels.make_batch(["warm up the parser"], ["warm-up"], None, "json")
+    kernels.encode_batch(batch, settings.backend)
+    frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started)
+    _push_all(outbound, frame, np.array([0, len(frame)], np.int64), stop)
+
+
+def _claim_batch(ring: Ring, settings: DrainSettings) -> list[Claim]:
+    """Claims adding up to batch_size records, or whatever came within max_batch_wait_ms."""
+    first = ring.claim_batch(settings.batch_size, settings.max_claim_bytes, _CLAIM_POLL_S)
+    if first is None:
+        return []
+    claims, count = [first], len(first)
+    deadline = time.monotonic() + settings.max_batch_wait_ms / 1000
+    while count < settings.batch_size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        more = ring.claim_batch(settings.batch_size - count, settings.max_claim_bytes, left)
+        if more is None:
+            break
+        claims.append(more)
+        count += len(more)
+    return claims
+
+
+def _push_all(ring: Ring, data: bytes, offsets: Any, stop: Any) -> bool:
+    pushed = 0
+    while pushed < len(offsets) - 1:
+        try:
+            pushed += ring.push_many(data, offsets[pushed:], timeout=_CLAIM_POLL_S)
+        except RingFull as full:
+            pushed += full.pushed
+            if stop.is_set():
+                return False
+    return True
+
+
+# --- the pool ---------------------------------------------------------------------------------
+
+
+class DrainsKeepDying(RuntimeError):
+    """Drain processes die right after starting (a backend that cannot run here?)."""
+
+
+class DrainPool:
+    """N spawned drain processes kept alive across rebalances; `revive` restarts dead ones.
+
+    A drain that dies within EARLY_DEATH_S of its start, MAX_EARLY_DEATHS times in a row,
+    stops the worker instead of restarting forever."""
+
+    EARLY_DEATH_S = 10.0
+    MAX_EARLY_DEATHS = 3
+
+    def __init__(
+        self,
+        count: int,
+        inbound: Ring,
+        outbound: Ring,
+        settings: DrainSettings,
+        devices: tuple[int, ...] = (),
+    ) -> None:
+        self._context = multiprocessing.get_context("spawn")
+        self._stop = self._context.Event()
+        self._args = (inbound.name, outbound.name, settings, self._stop)
+        self._devices = devices  # drain i uses GPU devices[i % len(devices)]
+        self._rings = (inbound, outbound)
+        self.processes: list[Any] = [None] * count
+        self._started_at = [0.0] * count
+        self._early_deaths = 0
+
+    def start(self) -> None:
+        for slot in range(len(self.processes)):
+            self._spawn(slot)
+
+    def _spawn(self, slot: int) -> None:
+        process = self._context.Process(
+            target=drain_main,
+            args=(*self._args, self._devices[slot % len(self._devices)] if self._devices else None),
+            name=f"grump-drain-{slot}",
+            daemon=True,
+        )
+        process.start()
+        self.processes[slot] = process
+        self._started_at[slot] = time.monotonic()
+
+    def all_alive(self) -> bool:
+        return all(p is not None and p.is_alive() for p in self.processes)
+
+    def revive(self) -> int:
+        """Restart dead drains and re-queue what they had claimed; returns how many died."""
+        dead = [slot for slot, p in enumerate(self.processes) if not p.is_alive()]
+        if not dead or self._stop.is_set():
+            return 0
+        for slot in dead:
+            self.processes[slot].join(timeout=1)
+            log.warning("drain %d died (exit %s); restarting it", slot,
+                        self.processes[slot].exitcode)  # fmt: skip
+            early = time.monotonic() - self._started_at[slot] < self.EARLY_DEATH_S
+            self._early_deaths = self._early_deaths + 1 if early else 0
+        if self._early_deaths >= self.MAX_EARLY_DEATHS:
+            raise DrainsKeepDying(
+                f"drain processes died {self._early_deaths} times right after starting; "
+                "see their traceback above (is the backend available here?)"
+            )
+        for ring in self._rings:
+            ring.reclaim_dead()
+        for slot in dead:
+            self._spawn(slot)
+        return len(dead)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Drains finish the batch they hold, push its results, and exit."""
+        self._stop.set()
+        deadline = time.monotonic() + timeout_s
+        for process in self.processes:
+            process.join(timeout=max(0.1, deadline - time.monotonic()))
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=2)

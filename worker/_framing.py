@@ -1,0 +1,137 @@
+"""Record frames: the rings carry bytes only, so each record travels with a small header.
+
+Input frame (ingest → drain), little-endian::
+
+    partition i32 | offset i64 | timestamp_ms i64 | key_len i32 (-1: no key) | content i8
+    key bytes | value bytes
+
+Output frame (drain → egress)::
+
+    kind u8 | partition i32 | offset i64 | timestamp_ms i64 | key_len i32 | aux_len i32 | content i8
+    key bytes | aux bytes | value bytes
+
+kind RESULT: aux = intent id, value = encoded result, content = its format.
+kind DEAD: aux = "code\\0stage\\0message", value = the original record bytes.
+kind STATS: one per parsed batch so the parent can update metrics without multiprocess
+Prometheus: partition = records, offset = kernel nanoseconds, aux = backend label.
+kind WARM: a drain finished warming its backend (JIT compile or cache load): partition =
+its pid, offset = nanoseconds it took. Readiness waits for it.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from schemas import JSON, MSGPACK, content_type_of
+
+IN_HEADER = struct.Struct("<iqqib")
+OUT_HEADER = struct.Struct("<Biqqiib")
+RESULT, DEAD, STATS, WARM = 0, 1, 2, 3
+CONTENT_NONE, CONTENT_JSON, CONTENT_MSGPACK = 0, 1, 2
+CONTENT_TYPES = {CONTENT_NONE: None, CONTENT_JSON: JSON, CONTENT_MSGPACK: MSGPACK}
+FORMAT_CODES = {"json": CONTENT_JSON, "msgpack": CONTENT_MSGPACK}
+_CODE_OF_TYPE = {JSON: CONTENT_JSON, MSGPACK: CONTENT_MSGPACK}
+
+
+class InRecord(NamedTuple):
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None
+    content: int
+    value: bytes
+
+
+class OutFrame(NamedTuple):
+    kind: int
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None
+    aux: bytes
+    content: int
+    value: bytes
+
+
+def content_code(headers: Sequence[tuple[str, bytes]]) -> int:
+    """The content-type header as a one-byte code (unknown types sniff like absent ones)."""
+    for name, value in headers:
+        if name == "content-type":
+            return _CODE_OF_TYPE.get(content_type_of(value) or "", CONTENT_NONE)
+    return CONTENT_NONE
+
+
+def pack_frames(parts: list[bytes], sizes: list[int]) -> tuple[bytes, np.ndarray]:
+    """One buffer + n + 1 offsets: the shape `Ring.push_many` takes."""
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return b"".join(parts), offsets
+
+
+def frame_consumer_records(partition: int, records: Sequence[Any]) -> tuple[list[bytes], list[int]]:
+    """Frames for one partition's fetched ConsumerRecords (parts and per-frame sizes)."""
+    parts: list[bytes] = []
+    sizes: list[int] = []
+    pack = IN_HEADER.pack
+    for r in records:
+        key, value = r.key, r.value or b""
+        key_len = -1 if key is None else len(key)
+        parts.append(pack(partition, r.offset, r.timestamp, key_len, content_code(r.headers)))
+        if key:
+            parts.append(key)
+        parts.append(value)
+        sizes.append(IN_HEADER.size + max(key_len, 0) + len(value))
+    return parts, sizes
+
+
+def iter_in_frames(frames: Iterator[memoryview]) -> Iterator[InRecord]:
+    unpack, head = IN_HEADER.unpack_from, IN_HEADER.size
+    for frame in frames:
+        partition, offset, timestamp, key_len, content = unpack(frame)
+        body = head + max(key_len, 0)
+        key = None if key_len < 0 else bytes(frame[head:body])
+        yield InRecord(partition, offset, timestamp, key, content, bytes(frame[body:]))
+
+
+def out_frame(kind: int, source: InRecord, aux: bytes, content: int, value: bytes) -> bytes:
+    """One output frame for `source`'s result or dead letter."""
+    key = source.key
+    key_len = -1 if key is None else len(key)
+    header = OUT_HEADER.pack(
+        kind, source.partition, source.offset, source.timestamp, key_len, len(aux), content
+    )
+    return b"".join((header, key or b"", aux, value))
+
+
+def stats_frame(records: int, kernel_ns: int, backend: str) -> bytes:
+    label = backend.encode()
+    return OUT_HEADER.pack(STATS, records, kernel_ns, 0, -1, len(label), CONTENT_NONE) + label
+
+
+def warm_frame(pid: int, elapsed_ns: int) -> bytes:
+    return OUT_HEADER.pack(WARM, pid, elapsed_ns, 0, -1, 0, CONTENT_NONE)
+
+
+def iter_out_frames(frames: Iterator[memoryview]) -> Iterator[OutFrame]:
+    unpack, head = OUT_HEADER.unpack_from, OUT_HEADER.size
+    for frame in frames:
+        kind, partition, offset, timestamp, key_len, aux_len, content = unpack(frame)
+        key_end = head + max(key_len, 0)
+        aux_end = key_end + aux_len
+        key = None if key_len < 0 else bytes(frame[head:key_end])
+        aux = bytes(frame[key_end:aux_end])
+        value = bytes(frame[aux_end:])
+        yield OutFrame(kind, partition, offset, timestamp, key, aux, content, value)
+
+
+def dead_aux(code: str, stage: str, message: str) -> bytes:
+    return b"\0".join((code.encode(), stage.encode(), message.encode("utf-8", "replace")))
+
+
+def split_dead_aux(aux: bytes) -> tuple[str, str, str]:
+    code, stage, message = aux.split(b"\0", 2)
+    return code.decode(), stage.decode(), message.decode("utf-8", "replace")
