@@ -17,7 +17,9 @@ def test_schemas_api():
 
 def test_kernels_api():
     assert sorted(kernels.__all__) == sorted([
-        "BACKENDS", "LEXICON_VERSION", "encode_result", "parse", "parse_batch", "stats", "text_id",
+        "BACKENDS", "LEXICON_VERSION", "Batch", "EncodedResults", "choose_backend",
+        "encode_batch", "encode_result", "gpu_available", "make_batch", "parse", "parse_batch",
+        "stats", "text_id",
     ])  # fmt: skip
 
 
