@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON line per row")
     parser.add_argument("--sizes", default="1,100,10000,1000000")
     parser.add_argument("--cpu-threads", type=int, default=0, help="numba threads (0 = all)")
+    parser.add_argument("--backends", default="", help="comma list (default: all available)")
     args = parser.parse_args()
     if args.cpu_threads:
         import numba
@@ -81,7 +82,7 @@ def main() -> None:
     texts = generate_intents(max(sizes), seed=1)
     full = kernels.make_batch(texts, [str(i) for i in range(len(texts))])
     rows = []
-    for backend in backends():
+    for backend in args.backends.split(",") if args.backends else backends():
         for n in sizes:
             if backend == "reference" and n > REFERENCE_MAX:
                 continue
@@ -94,6 +95,7 @@ def main() -> None:
                 "cpu_threads": args.cpu_threads or os.cpu_count(), "device": device_name(),
                 "commit": commit(),
             })  # fmt: skip
+            print(f"# {rows[-1]}", flush=True)
     report(rows, args.json)
 
 
