@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -17,6 +19,7 @@ BACKENDS = ("reference", "cpu", "gpu")
 AUTO_GPU_MIN_INTENTS = 4096  # below this a batch stays on the CPU: launch and copy costs win
 _lock = threading.Lock()
 _stats: Counter[str] = Counter()
+_first_batch_seconds: dict[str, float] = {}
 
 
 def parse(text: str, constraints: Any = None, intent_id: str | None = None) -> dict[str, Any]:
@@ -61,13 +64,17 @@ def encode_result(result: dict[str, Any], fmt: str = "json") -> bytes:
 
 
 def stats() -> dict[str, Any]:
-    """Counters since process start: batches, intents, and intents per backend."""
+    """Counters since process start: batches, intents, backend use, start-up and GPU memory."""
     with _lock:
         snapshot = dict(_stats)
+        first = dict(_first_batch_seconds)
+    gpu = sys.modules.get("kernels.gpu")
     return {
         "batches": snapshot.pop("batches", 0),
         "intents": sum(v for k, v in snapshot.items() if k.startswith("intents.")),
         "backend_intents": {k[8:]: v for k, v in snapshot.items() if k.startswith("intents.")},
+        "first_batch_seconds": first,  # compile or cache-load time, per backend
+        "gpu_memory_bytes": gpu.memory_in_use() if gpu is not None else 0,
     }
 
 
@@ -104,6 +111,7 @@ def encode_batch(batch: Batch, backend: str = "auto", label: str | None = None) 
     """
     chosen = choose_backend(backend, len(batch))
     label = label or chosen
+    started = time.perf_counter()
     if chosen == "reference":
         results = _reference_batch(batch, label)
     elif chosen == "cpu":
@@ -114,6 +122,9 @@ def encode_batch(batch: Batch, backend: str = "auto", label: str | None = None) 
         from . import gpu
 
         results = gpu.encode_batch(batch, label)
+    with _lock:
+        # the first batch of a backend pays for compiling (or loading) its kernels
+        _first_batch_seconds.setdefault(chosen, time.perf_counter() - started)
     _count(chosen, len(batch), batches=1)
     return results
 

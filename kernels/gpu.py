@@ -52,6 +52,11 @@ def available() -> bool:
         return False
 
 
+def memory_in_use() -> int:
+    """Bytes the backend holds in cupy's device memory pool (0 without a GPU)."""
+    return int(cp.get_default_memory_pool().used_bytes()) if available() else 0
+
+
 def device_count() -> int:
     return cp.cuda.runtime.getDeviceCount() if available() else 0
 

@@ -80,6 +80,8 @@ def _add_parse(commands: Any) -> None:
     p.add_argument("--pretty", action="store_true", help="indent JSON output")
     p.add_argument("--max-text-bytes", type=int, default=None,
                    help="largest accepted text in bytes (default 65536)")  # fmt: skip
+    p.add_argument("--backend", choices=("reference", "cpu", "gpu", "auto"), default="reference",
+                   help="parser backend; all give the same bytes (default: reference)")  # fmt: skip
     p.set_defaults(handler=_run_parse)
 
 
@@ -123,41 +125,52 @@ def _parse_text(args: argparse.Namespace) -> int:
     if not args.text.strip():
         print("grump parse: TEXT is empty", file=sys.stderr)
         return 2
-    _write(sys.stdout.buffer, kernels.parse(args.text, constraints), args)
+    for encoded in _encode([(args.text, constraints, kernels.text_id(args.text))], args):
+        _write(sys.stdout.buffer, encoded, args)
     return 0
 
 
 def _parse_lines(args: argparse.Namespace, lines: Iterable[bytes], out: IO[bytes]) -> int:
-    import kernels
     from schemas import DEFAULT_MAX_TEXT_BYTES, InvalidRecord, decode_request
 
     max_bytes = args.max_text_bytes or DEFAULT_MAX_TEXT_BYTES
-    good = bad = 0
+    requests: list[tuple[str, Any, str]] = []
+    errors: dict[int, bytes] = {}  # position among the output lines -> error line
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             req = decode_request(line.rstrip(b"\r\n"), "application/json", max_bytes)
         except InvalidRecord as exc:
-            bad += 1
             error = {"error": {"line": number, "code": exc.code, "message": exc.message}}
-            out.write(orjson.dumps(error) + b"\n")
+            errors[len(requests) + len(errors)] = orjson.dumps(error) + b"\n"
             continue
-        good += 1
-        intent_id = req.id or f"line-{number}"
-        _write(out, kernels.parse(req.text, req.constraints, intent_id), args)
-    return _EXIT_ALL_FAILED if bad and not good else 0
+        requests.append((req.text, req.constraints, req.id or f"line-{number}"))
+    results = iter(_encode(requests, args)) if requests else iter(())
+    for position in range(len(requests) + len(errors)):
+        if position in errors:
+            out.write(errors[position])
+        else:
+            _write(out, next(results), args)
+    return _EXIT_ALL_FAILED if errors and not requests else 0
 
 
-def _write(out: IO[bytes], result: dict[str, Any], args: argparse.Namespace) -> None:
+def _encode(requests: list[tuple[str, Any, str]], args: argparse.Namespace) -> list[bytes]:
+    """Encoded results of (text, constraints, id) requests, parsed as one batch."""
     import kernels
 
+    texts, constraints, ids = (list(column) for column in zip(*requests, strict=True))
+    batch = kernels.make_batch(texts, ids, constraints, args.format)
+    return kernels.encode_batch(batch, backend=args.backend).to_list()
+
+
+def _write(out: IO[bytes], encoded: bytes, args: argparse.Namespace) -> None:
     if args.format == "json" and args.pretty:
-        out.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+        out.write(orjson.dumps(orjson.loads(encoded), option=orjson.OPT_INDENT_2) + b"\n")
     elif args.format == "json":
-        out.write(kernels.encode_result(result, "json") + b"\n")
+        out.write(encoded + b"\n")
     else:
-        out.write(kernels.encode_result(result, "msgpack"))
+        out.write(encoded)
 
 
 def _version() -> str:

@@ -1,0 +1,28 @@
+"""Compiled CPU kernels are cached on disk: a second process loads them, it does not compile."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = """
+import kernels
+from kernels import cpu
+kernels.encode_batch(kernels.make_batch(["Build a CLI"], ["1"]), backend="cpu")
+for fn in (cpu._parse_and_size, cpu._write):
+    print(fn.__name__, sum(fn.stats.cache_hits.values()), sum(fn.stats.cache_misses.values()))
+"""
+
+
+def probe() -> dict[str, tuple[int, int]]:
+    run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, timeout=900)
+    assert run.returncode == 0, run.stderr.decode()[-2000:]
+    rows = [line.split() for line in run.stdout.decode().splitlines()]
+    return {name: (int(hits), int(misses)) for name, hits, misses in rows}
+
+
+def test_second_process_loads_compiled_kernels_from_the_cache():
+    probe()  # compiles, or loads what an earlier run compiled
+    second = probe()
+    for name, (hits, misses) in second.items():
+        assert hits >= 1 and misses == 0, (name, hits, misses)
