@@ -14,7 +14,7 @@ from numba import njit, prange
 from ._encode import encode_one
 from ._jit import CACHE_DIR  # noqa: F401  (sets the cache directory before decorating)
 from ._layout import M_OUT_LEN, META, ROWS
-from ._parse import parse_one
+from ._parse import intent_source, parse_one, working_set
 from ._rows import R_CHAR_CLASS
 from ._tables import packed_tables
 from ._wire import FMT_JSON, FMT_MSGPACK
@@ -24,23 +24,13 @@ GROUP_BYTES = 4 << 20  # text bytes per group: keeps the working set (~72 B/byte
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
 
 
-@njit(cache=True, nogil=True)
-def _source(batch_arrays, i, label):
-    texts, toff, ids, ioff, cons, coff = batch_arrays
-    t = texts[toff[i] - toff[0] : toff[i + 1] - toff[0]]
-    ident = ids[ioff[i] - ioff[0] : ioff[i + 1] - ioff[0]]
-    con = cons[coff[i] - coff[0] : coff[i + 1] - coff[0]]
-    return t, len(t), ident, con, label
-
-
 @njit(cache=True, nogil=True, parallel=True)
 def _parse_and_size(batch_arrays, lo, hi, label, tb, fmt, ws, meta):
     toff = batch_arrays[1]
     nowhere = ws[0, :0].view(np.uint8)  # the sizing pass writes nothing
     for i in prange(lo, hi):
-        src = _source(batch_arrays, i, label)
-        base = toff[i] - toff[lo] + (i - lo)
-        w = ws[:, base : base + src[1] + 1]
+        src = intent_source(batch_arrays, i, label)
+        w = working_set(ws, toff, lo, i, src[1])
         m = meta[i - lo]
         parse_one(src[0], src[1], tb[0][R_CHAR_CLASS], tb, w, m)
         m[M_OUT_LEN] = encode_one(nowhere, 0, False, src, w, m, tb, fmt)
@@ -50,9 +40,8 @@ def _parse_and_size(batch_arrays, lo, hi, label, tb, fmt, ws, meta):
 def _write(batch_arrays, lo, hi, label, tb, fmt, ws, meta, out, out_off):
     toff = batch_arrays[1]
     for i in prange(lo, hi):
-        src = _source(batch_arrays, i, label)
-        base = toff[i] - toff[lo] + (i - lo)
-        w = ws[:, base : base + src[1] + 1]
+        src = intent_source(batch_arrays, i, label)
+        w = working_set(ws, toff, lo, i, src[1])
         encode_one(out, out_off[i], True, src, w, meta[i - lo], tb, fmt)
 
 
