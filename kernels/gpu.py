@@ -149,7 +149,7 @@ class DeviceContext:
             blocks = (n + self.threads - 1) // self.threads
             nb_stream = cuda.external_stream(lane.stream.ptr)
             _parse_kernel[blocks, self.threads, nb_stream](
-                *dev, dlabel, *self.tables, fmt, 0, ws, meta
+                *dev, dlabel, *self.tables, fmt, ws, meta
             )
             out_off = cp.zeros(n + 1, cp.int64)
             cp.cumsum(meta[:n, M_OUT_LEN], out=out_off[1:])
