@@ -20,7 +20,7 @@ import numpy as np
 from ._encode import encode_one
 from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
 from ._layout import M_OUT_LEN, META, ROWS
-from ._parse import intent_source, parse_one, working_set
+from ._parse import parse_one
 from ._rows import R_CHAR_CLASS
 from ._tables import packed_tables
 from ._wire import FMT_JSON, FMT_MSGPACK
@@ -69,9 +69,12 @@ if cuda is not None:
         if i >= len(toff) - 1:
             return
         tb = (u8, i32, i64, u64)
-        src = intent_source((texts, toff, ids, ioff, cons, coff), i, label)
-        t = src[0]
-        w = working_set(ws, toff, 0, i, src[1])
+        t = texts[toff[i] - toff[0] : toff[i + 1] - toff[0]]
+        ident = ids[ioff[i] - ioff[0] : ioff[i + 1] - ioff[0]]
+        src = (t, len(t), ident, cons[coff[i] - coff[0] : coff[i + 1] - coff[0]], label)
+        # sliced inline: calling _parse.intent_source here failed numba-cuda type inference
+        base = toff[i] - toff[0] + i
+        w = ws[:, base : base + len(t) + 1]
         m = meta[i]
         parse_one(t, len(t), u8[R_CHAR_CLASS], tb, w, m)
         m[M_OUT_LEN] = encode_one(label[:0], 0, False, src, w, m, tb, fmt)
@@ -84,8 +87,12 @@ if cuda is not None:
         if i >= len(toff) - 1:
             return
         tb = (u8, i32, i64, u64)
-        src = intent_source((texts, toff, ids, ioff, cons, coff), i, label)
-        w = working_set(ws, toff, 0, i, src[1])
+        t = texts[toff[i] - toff[0] : toff[i + 1] - toff[0]]
+        ident = ids[ioff[i] - ioff[0] : ioff[i + 1] - ioff[0]]
+        src = (t, len(t), ident, cons[coff[i] - coff[0] : coff[i + 1] - coff[0]], label)
+        # sliced inline: calling _parse.intent_source here failed numba-cuda type inference
+        base = toff[i] - toff[0] + i
+        w = ws[:, base : base + len(t) + 1]
         encode_one(out, out_off[i], True, src, w, meta[i], tb, fmt)
 
 
