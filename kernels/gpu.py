@@ -237,27 +237,37 @@ def encode_batch(batch: Batch, label: str = "gpu", device: int = 0) -> EncodedRe
 
 
 def encode_batch_multi(batches: list[Batch], devices: list[int], label: str = "gpu") -> list:
-    """Encode several batches over several GPUs: each device thread takes the next batch."""
+    """Encode several batches over several GPUs: each device thread takes the next batch.
+
+    Each entry of `devices` gets its own context (streams and buffers), so one device may be
+    listed twice to run two lanes of work on it.
+    """
     work: queue.Queue = queue.Queue()
     for k, b in enumerate(batches):
         work.put((k, b))
     results: list = [None] * len(batches)
-    taken = {d: 0 for d in devices}
+    taken = [0] * len(devices)
+    errors: list[BaseException] = []
 
-    def drain(device: int) -> None:
-        ctx = context(device)
-        while True:
-            try:
-                k, b = work.get_nowait()
-            except queue.Empty:
-                return
-            results[k] = ctx.encode(b, label)
-            taken[device] += 1
+    def drain(slot: int) -> None:
+        try:
+            ctx = DeviceContext(devices[slot])
+            while True:
+                try:
+                    k, b = work.get_nowait()
+                except queue.Empty:
+                    return
+                results[k] = ctx.encode(b, label)
+                taken[slot] += 1
+        except BaseException as exc:  # surfaced to the caller below
+            errors.append(exc)
 
-    threads = [threading.Thread(target=drain, args=(d,)) for d in devices]
+    threads = [threading.Thread(target=drain, args=(s,)) for s in range(len(devices))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    encode_batch_multi.last_split = dict(taken)  # type: ignore[attr-defined]
+    if errors:
+        raise errors[0]
+    encode_batch_multi.last_split = list(taken)  # type: ignore[attr-defined]
     return results
