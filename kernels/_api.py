@@ -13,7 +13,15 @@ import msgpack
 import orjson
 
 from . import reference
-from .batch import Batch, EncodedResults, batch_constraints, batch_ids, batch_texts, pack
+from .batch import (
+    Batch,
+    EncodedResults,
+    batch_constraints,
+    batch_ids,
+    batch_texts,
+    make_batch,
+    pack,
+)
 
 BACKENDS = ("reference", "cpu", "gpu")
 AUTO_GPU_MIN_INTENTS = 4096  # below this a batch stays on the CPU: launch and copy costs win
@@ -33,19 +41,18 @@ def parse(text: str, constraints: Any = None, intent_id: str | None = None) -> d
 
 
 def parse_batch(
-    texts: list[str],
+    texts: list[str] | Batch,
     backend: str = "auto",
     ids: list[str] | None = None,
     constraints: list[Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Parse many intents, keeping input order; `backend` is one of BACKENDS or "auto"."""
-    if backend not in (*BACKENDS, "auto"):
-        raise ValueError(f"unknown backend {backend!r} (available: auto, {', '.join(BACKENDS)})")
-    ids = ids if ids is not None else [text_id(t) for t in texts]
-    cons = constraints if constraints is not None else [None] * len(texts)
-    results = [reference.parse(t, c, i) for t, c, i in zip(texts, cons, ids, strict=True)]
-    _count("reference", len(texts), batches=1)
-    return results
+    """Parse many intents (strings, or a flat Batch) into result dicts, keeping input order."""
+    if not isinstance(texts, Batch):
+        ids = ids if ids is not None else [text_id(t) for t in texts]
+        texts = make_batch(texts, ids, constraints)
+    encoded = encode_batch(texts, backend)
+    load = orjson.loads if texts.fmt == "json" else msgpack.unpackb
+    return [load(r) for r in encoded.to_list()]
 
 
 def text_id(text: str) -> str:

@@ -147,7 +147,7 @@ class DeviceContext:
         """Queue one group on a lane: copies in, parse + size, scan, write, copy out."""
         fmt = arrays[-1]
         with lane.stream:
-            dev = [cp.asarray(a) for a in arrays[:-1]]  # async H2D on this stream
+            dev = self._upload(lane, arrays[:-1])
             n = len(arrays[1]) - 1
             nbytes = int(arrays[1][-1] - arrays[1][0]) + n
             ws = cp.empty((ROWS, max(nbytes, 1)), cp.int32)
@@ -169,6 +169,21 @@ class DeviceContext:
             out[:total].get(stream=lane.stream, out=host_out)
             host_off = out_off.get(stream=lane.stream)
         return (arrays[1][0], host_out, host_off)
+
+    @staticmethod
+    def _upload(lane: _Lane, arrays: tuple) -> list:
+        """Stage the inputs in the lane's pinned buffer, then copy them in asynchronously."""
+        sizes = [(a.nbytes + 255) // 256 * 256 for a in arrays]  # keep each view aligned
+        staging = lane.pinned_in.take(sum(sizes))
+        dev, at = [], 0
+        for a, size in zip(arrays, sizes, strict=True):
+            view = staging[at : at + a.nbytes].view(a.dtype)
+            np.copyto(view, a)
+            d = cp.empty(a.shape, a.dtype)
+            d.set(view, stream=lane.stream)
+            dev.append(d)
+            at += size
+        return dev
 
     def _finish(self, lane: _Lane, parts: list) -> None:
         if lane.pending is None:
