@@ -67,6 +67,18 @@ def pack(parts: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return data, offsets
 
 
+def groups(text_offsets: np.ndarray, group_bytes: int) -> list[tuple[int, int]]:
+    """Consecutive intent ranges [lo, hi) of about `group_bytes` text each (at least one intent)."""
+    n = len(text_offsets) - 1
+    ranges, lo = [], 0
+    while lo < n:
+        hi = int(np.searchsorted(text_offsets, text_offsets[lo] + group_bytes, side="right")) - 1
+        hi = min(max(hi, lo + 1), n)
+        ranges.append((lo, hi))
+        lo = hi
+    return ranges
+
+
 def make_batch(
     texts: Sequence[str],
     ids: Sequence[str],

@@ -18,7 +18,7 @@ from ._parse import intent_source, parse_one, working_set
 from ._rows import R_CHAR_CLASS
 from ._tables import packed_tables
 from ._wire import FMT_JSON, FMT_MSGPACK
-from .batch import Batch, EncodedResults
+from .batch import Batch, EncodedResults, groups
 
 GROUP_BYTES = 4 << 20  # text bytes per group: keeps the working set (~72 B/byte) in cache
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
@@ -42,10 +42,12 @@ def _write(batch_arrays, lo, hi, label, tb, fmt, ws, meta, out, out_off):
     for i in prange(lo, hi):
         src = intent_source(batch_arrays, i, label)
         w = working_set(ws, toff, lo, i, src[1])
-        encode_one(out, out_off[i], True, src, w, meta[i - lo], tb, fmt)
+        encode_one(out, out_off[i - lo], True, src, w, meta[i - lo], tb, fmt)
 
 
-def encode_batch(batch: Batch, label: str = "cpu") -> EncodedResults:
+def encode_batch(
+    batch: Batch, label: str = "cpu", group_bytes: int = GROUP_BYTES
+) -> EncodedResults:
     """Parse and encode every intent of the batch; results in input order."""
     tb = packed_tables()
     fmt = _FORMATS[batch.fmt]
@@ -55,30 +57,17 @@ def encode_batch(batch: Batch, label: str = "cpu") -> EncodedResults:
     n = len(batch)
     sizes = np.zeros(n + 1, np.int64)
     parts = []
-    for lo, hi in _groups(batch.text_offsets):
+    for lo, hi in groups(batch.text_offsets, group_bytes):
         nbytes = int(batch.text_offsets[hi] - batch.text_offsets[lo]) + (hi - lo)
         ws = np.empty((ROWS, nbytes), np.int32)
         meta = np.zeros((hi - lo, META), np.int64)
         _parse_and_size(arrays, lo, hi, label_bytes, tb, fmt, ws, meta)
-        out_off = np.zeros(n + 1, np.int64)
-        np.cumsum(meta[:, M_OUT_LEN], out=out_off[lo + 1 : hi + 1])
+        out_off = np.zeros(hi - lo + 1, np.int64)  # offsets within this group's output
+        np.cumsum(meta[:, M_OUT_LEN], out=out_off[1:])
         sizes[lo + 1 : hi + 1] = meta[:, M_OUT_LEN]
-        out = np.empty(int(out_off[hi]), np.uint8)
+        out = np.empty(int(out_off[-1]), np.uint8)
         _write(arrays, lo, hi, label_bytes, tb, fmt, ws, meta, out, out_off)
         parts.append(out)
     offsets = np.cumsum(sizes)
     data = np.concatenate(parts) if parts else np.empty(0, np.uint8)
     return EncodedResults(data, offsets)
-
-
-def _groups(text_offsets: np.ndarray) -> list[tuple[int, int]]:
-    """Consecutive intent ranges of about GROUP_BYTES text each (at least one intent)."""
-    n = len(text_offsets) - 1
-    groups, lo = [], 0
-    while lo < n:
-        limit = text_offsets[lo] + GROUP_BYTES
-        hi = int(np.searchsorted(text_offsets, limit, side="right")) - 1
-        hi = min(max(hi, lo + 1), n)
-        groups.append((lo, hi))
-        lo = hi
-    return groups

@@ -24,7 +24,7 @@ from ._parse import parse_one
 from ._rows import R_CHAR_CLASS
 from ._tables import packed_tables
 from ._wire import FMT_JSON, FMT_MSGPACK
-from .batch import Batch, EncodedResults
+from .batch import Batch, EncodedResults, groups
 
 GROUP_BYTES = 64 << 20  # text bytes per group: ~72 B of device scratch per text byte
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
@@ -135,16 +135,20 @@ class DeviceContext:
         label_bytes = np.frombuffer(label.encode(), np.uint8)
         parts: list[tuple[np.ndarray, np.ndarray]] = []
         with cp.cuda.Device(self.device):
-            for k, (lo, hi) in enumerate(_groups(batch.text_offsets, group_bytes)):
+            for k, (lo, hi) in enumerate(groups(batch.text_offsets, group_bytes)):
                 lane = self.lanes[k % 2]
                 self._finish(lane, parts)
-                lane.pending = self._start(lane, _slice(batch, lo, hi), label_bytes)
-            for lane in sorted(self.lanes, key=lambda ln: ln.pending[0] if ln.pending else 0):
+                lane.pending = (k, *self._start(lane, _slice(batch, lo, hi), label_bytes))
+            # the lane holding the earlier group finishes first, so results keep input order
+            for lane in sorted(self.lanes, key=lambda ln: ln.pending[0] if ln.pending else -1):
                 self._finish(lane, parts)
         return _join(parts, len(batch))
 
     def _start(self, lane: _Lane, arrays: tuple, label: np.ndarray) -> tuple:
-        """Queue one group on a lane: copies in, parse + size, scan, write, copy out."""
+        """Queue one group on a lane: copies in, parse + size, scan, write, copy out.
+
+        Returns the pinned output and offsets, valid once the lane's stream is synchronised.
+        """
         fmt = arrays[-1]
         with lane.stream:
             dev = self._upload(lane, arrays[:-1])
@@ -168,7 +172,7 @@ class DeviceContext:
             host_out = lane.pinned_out.take(total)
             out[:total].get(stream=lane.stream, out=host_out)
             host_off = out_off.get(stream=lane.stream)
-        return (arrays[1][0], host_out, host_off)
+        return host_out, host_off
 
     @staticmethod
     def _upload(lane: _Lane, arrays: tuple) -> list:
@@ -211,17 +215,6 @@ def _slice(batch: Batch, lo: int, hi: int) -> tuple:
     )
 
 
-def _groups(text_offsets: np.ndarray, group_bytes: int) -> list[tuple[int, int]]:
-    n = len(text_offsets) - 1
-    groups, lo = [], 0
-    while lo < n:
-        hi = int(np.searchsorted(text_offsets, text_offsets[lo] + group_bytes, side="right")) - 1
-        hi = min(max(hi, lo + 1), n)
-        groups.append((lo, hi))
-        lo = hi
-    return groups
-
-
 def _join(parts: list[tuple[np.ndarray, np.ndarray]], n: int) -> EncodedResults:
     offsets = np.zeros(n + 1, np.int64)
     k, base = 0, 0
@@ -244,11 +237,13 @@ def context(device: int = 0) -> DeviceContext:
         return _contexts[device]
 
 
-def encode_batch(batch: Batch, label: str = "gpu", device: int = 0) -> EncodedResults:
+def encode_batch(
+    batch: Batch, label: str = "gpu", device: int = 0, group_bytes: int = GROUP_BYTES
+) -> EncodedResults:
     """Parse and encode every intent of the batch on one GPU; results in input order."""
     if not available():
         raise RuntimeError("the gpu backend needs cupy and a CUDA device")
-    return context(device).encode(batch, label)
+    return context(device).encode(batch, label, group_bytes)
 
 
 def encode_batch_multi(batches: list[Batch], devices: list[int], label: str = "gpu") -> list:

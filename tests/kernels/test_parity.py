@@ -73,6 +73,21 @@ def test_edge_corpus(backend, fmt):
     assert_same(backend, batch, expected)
 
 
+def test_many_groups_keep_input_order(backend):
+    """Batches cut into groups (here an odd number, alternating GPU lanes) keep their order."""
+    import importlib
+
+    from kernels.batch import groups
+
+    texts = generate_intents(300, seed=5)
+    batch, expected = reference(texts, "json")
+    group_bytes = batch.nbytes // 4 + 1  # five groups
+    assert len(groups(batch.text_offsets, group_bytes)) % 2 == 1
+    module = importlib.import_module(f"kernels.{backend}")
+    got = module.encode_batch(batch, LABEL, group_bytes=group_bytes).to_list()
+    assert got == expected
+
+
 @pytest.mark.slow
 def test_generated_corpus(backend):
     texts = generate_intents(CORPUS_SIZE, seed=2026)
