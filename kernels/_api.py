@@ -28,6 +28,7 @@ AUTO_GPU_MIN_INTENTS = 4096  # below this a batch stays on the CPU: launch and c
 _lock = threading.Lock()
 _stats: Counter[str] = Counter()
 _first_batch_seconds: dict[str, float] = {}
+_NO_GPU_TIMES = dict.fromkeys(("groups", "h2d_bytes", "h2d_s", "kernel_s", "d2h_bytes", "d2h_s"), 0)
 
 
 def parse(text: str, constraints: Any = None, intent_id: str | None = None) -> dict[str, Any]:
@@ -82,6 +83,8 @@ def stats() -> dict[str, Any]:
         "backend_intents": {k[8:]: v for k, v in snapshot.items() if k.startswith("intents.")},
         "first_batch_seconds": first,  # compile or cache-load time, per backend
         "gpu_memory_bytes": gpu.memory_in_use() if gpu is not None else 0,
+        # event-timed copies and kernels (zeros until the GPU backend is used)
+        "gpu": gpu.device_times.snapshot() if gpu is not None else _NO_GPU_TIMES,
     }
 
 

@@ -110,6 +110,28 @@ class _Pinned:
         return self.array[:nbytes]
 
 
+class DeviceTimes:
+    """What the GPU spent since process start, timed with CUDA events on the lane streams."""
+
+    FIELDS = ("groups", "h2d_bytes", "h2d_s", "kernel_s", "d2h_bytes", "d2h_s")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._totals = dict.fromkeys(self.FIELDS, 0)
+
+    def add(self, **amounts: float) -> None:
+        with self._lock:
+            for name, amount in amounts.items():
+                self._totals[name] += amount
+
+    def snapshot(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._totals)
+
+
+device_times = DeviceTimes()
+
+
 @dataclass
 class _Lane:
     """One stream with its own pinned staging buffers: one group in flight."""
@@ -150,8 +172,11 @@ class DeviceContext:
         Returns the pinned output and offsets, valid once the lane's stream is synchronised.
         """
         fmt = arrays[-1]
+        events = [cp.cuda.Event() for _ in range(4)]  # start, uploaded, computed, downloaded
         with lane.stream:
+            events[0].record(lane.stream)
             dev = self._upload(lane, arrays[:-1])
+            events[1].record(lane.stream)
             n = len(arrays[1]) - 1
             nbytes = int(arrays[1][-1] - arrays[1][0]) + n
             ws = cp.empty((ROWS, max(nbytes, 1)), cp.int32)
@@ -169,10 +194,13 @@ class DeviceContext:
             _write_kernel[blocks, self.threads, nb_stream](
                 *dev, dlabel, *self.tables, fmt, ws, meta, out, out_off
             )
+            events[2].record(lane.stream)
             host_out = lane.pinned_out.take(total)
             out[:total].get(stream=lane.stream, out=host_out)
             host_off = out_off.get(stream=lane.stream)
-        return host_out, host_off
+            events[3].record(lane.stream)
+        sizes = (sum(a.nbytes for a in arrays[:-1]), total + host_off.nbytes)
+        return host_out, host_off, events, sizes
 
     @staticmethod
     def _upload(lane: _Lane, arrays: tuple) -> list:
@@ -193,9 +221,12 @@ class DeviceContext:
         if lane.pending is None:
             return
         lane.stream.synchronize()
-        _, host_out, host_off = lane.pending
+        _, host_out, host_off, events, (up_bytes, down_bytes) = lane.pending
         parts.append((host_out.copy(), host_off))
         lane.pending = None
+        ms = [cp.cuda.get_elapsed_time(a, b) for a, b in zip(events[:-1], events[1:], strict=True)]
+        device_times.add(groups=1, h2d_bytes=up_bytes, h2d_s=ms[0] / 1e3, kernel_s=ms[1] / 1e3,
+                         d2h_bytes=down_bytes, d2h_s=ms[2] / 1e3)  # fmt: skip
 
 
 def _slice(batch: Batch, lo: int, hi: int) -> tuple:

@@ -188,6 +188,7 @@ class Worker:
                 await self._update_gauges(consumer)
 
     async def _update_gauges(self, consumer: AIOKafkaConsumer) -> None:
+        self.egress.update_gpu_utilization()
         for name, ring in (("input", self.inbound), ("output", self.outbound)):
             stats = ring.stats()
             occupancy = stats.occupancy / stats.capacity_records

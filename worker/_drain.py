@@ -60,8 +60,12 @@ class _Group:
         self.sources: list[f.InRecord] = []
 
 
-def parse_records(records: list[f.InRecord], settings: DrainSettings) -> list[bytes]:
-    """Output frames for `records`: results in input order per format, dead letters, stats."""
+def parse_records(
+    records: list[f.InRecord], settings: DrainSettings, device: int | None = None
+) -> list[bytes]:
+    """Output frames for `records`: results in input order per format, dead letters, stats.
+
+    `device` is the GPU this drain uses (its stats name it), None without one."""
     parts: list[bytes] = []
     groups: dict[str, _Group] = {}
     for record in records:
@@ -81,7 +85,7 @@ def parse_records(records: list[f.InRecord], settings: DrainSettings) -> list[by
         group.constraints.append(request.constraints)
         group.sources.append(record)
     for fmt, group in groups.items():
-        parts += _encode_group(group, fmt, settings.backend)
+        parts += _encode_group(group, fmt, settings.backend, device)
     return parts
 
 
@@ -91,7 +95,8 @@ def _output_format(setting: str, content_type: str | None, value: bytes) -> str:
     return "msgpack" if (content_type or sniff(value)) == MSGPACK else "json"
 
 
-def _encode_group(group: _Group, fmt: str, backend: str) -> list[bytes]:
+def _encode_group(group: _Group, fmt: str, backend: str, device: int | None) -> list[bytes]:
+    gpu_before = kernels.stats()["gpu"] if backend in ("gpu", "auto") else None
     started = time.perf_counter_ns()
     try:
         batch = kernels.make_batch(group.texts, group.ids, group.constraints, fmt)
@@ -108,9 +113,18 @@ def _encode_group(group: _Group, fmt: str, backend: str) -> list[bytes]:
             parts.append(f.out_frame(f.DEAD, source, aux, f.CONTENT_NONE, source.value))
         else:
             parts.append(f.out_frame(f.RESULT, source, group.ids[i].encode(), content, result))
-    backend_used = kernels.choose_backend(backend, len(encoded))
-    parts.append(f.stats_frame(len(encoded), elapsed_ns, backend_used))
+    details = {"backend": kernels.choose_backend(backend, len(encoded))}
+    if details["backend"] == "gpu":
+        details.update(_gpu_details(gpu_before, kernels.stats(), device))
+    parts.append(f.stats_frame(len(encoded), elapsed_ns, details))
     return parts
+
+
+def _gpu_details(before: dict[str, Any] | None, after: dict[str, Any], device: int | None) -> dict:
+    """What one batch cost the GPU: event-timed copies and kernels, and the memory held."""
+    start = before or dict.fromkeys(after["gpu"], 0)
+    spent = {name: after["gpu"][name] - start[name] for name in after["gpu"]}
+    return {**spent, "device": device or 0, "memory_bytes": after["gpu_memory_bytes"]}
 
 
 def _encode_one(group: _Group, i: int, fmt: str, backend: str) -> bytes | None:
@@ -139,7 +153,7 @@ def drain_main(
         if not claims:
             continue
         records = [r for claim in claims for r in f.iter_in_frames(claim.records())]
-        frames = parse_records(records, settings)
+        frames = parse_records(records, settings, device)
         data, offsets = f.pack_frames(frames, [len(frame) for frame in frames])
         if not _push_all(outbound, data, offsets, stop):
             return  # stopping with results unpushed: the claims stay for reclaim_dead

@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import orjson
 from aiokafka import AIOKafkaProducer
 
 from ringbuffer import Claim, Ring
@@ -71,6 +72,9 @@ class Egress:
         self.inflight_records = 0
         self.warm_drains = 0  # drain (re)starts that finished warming their backend
         self._kernel_seconds: dict[str, Any] = {}
+        self.gpu_busy_seconds: dict[str, float] = {}  # per device: copies + kernels
+        self._busy_at_last_update: dict[str, float] = {}
+        self._utilization_since = time.monotonic()
         self._background: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -115,12 +119,38 @@ class Egress:
         return out
 
     def _record_stats(self, frame: f.OutFrame) -> None:
-        backend = frame.aux.decode()
+        details = orjson.loads(frame.aux)
+        backend = details["backend"]
         histogram = self._kernel_seconds.get(backend)
         if histogram is None:
             histogram = self._kernel_seconds[backend] = self.metrics.kernel_seconds.labels(backend)
         histogram.observe(frame.offset / 1e9)
         self.metrics.batch_size_records.observe(frame.partition)
+        if "kernel_s" in details:
+            self._record_gpu(details)
+
+    def _record_gpu(self, details: dict[str, Any]) -> None:
+        device = str(details["device"])
+        m = self.metrics
+        for stage in ("h2d", "kernel", "d2h"):
+            m.gpu_seconds.labels(device, stage).inc(details[f"{stage}_s"])
+        m.gpu_transfer_bytes.labels(device, "h2d").inc(details["h2d_bytes"])
+        m.gpu_transfer_bytes.labels(device, "d2h").inc(details["d2h_bytes"])
+        m.gpu_memory_used_bytes.labels(device).set(details["memory_bytes"])
+        busy = details["h2d_s"] + details["kernel_s"] + details["d2h_s"]
+        self.gpu_busy_seconds[device] = self.gpu_busy_seconds.get(device, 0.0) + busy
+
+    def update_gpu_utilization(self) -> None:
+        """Busy share per device since the last call (called by the housekeeping loop)."""
+        now = time.monotonic()
+        elapsed = now - self._utilization_since
+        if elapsed <= 0:
+            return
+        for device, busy in self.gpu_busy_seconds.items():
+            share = (busy - self._busy_at_last_update.get(device, 0.0)) / elapsed
+            self.metrics.gpu_utilization_ratio.labels(device).set(min(1.0, share))
+        self._busy_at_last_update = dict(self.gpu_busy_seconds)
+        self._utilization_since = now
 
     async def _send(self, out: _Outgoing) -> None:
         partitions = np.asarray(out.partitions, np.int64)

@@ -13,7 +13,8 @@ Output frame (drain → egress)::
 kind RESULT: aux = intent id, value = encoded result, content = its format.
 kind DEAD: aux = "code\\0stage\\0message", value = the original record bytes.
 kind STATS: one per parsed batch so the parent can update metrics without multiprocess
-Prometheus: partition = records, offset = kernel nanoseconds, aux = backend label.
+Prometheus: partition = records, offset = kernel nanoseconds, aux = a JSON object with the
+backend label and, for GPU batches, the device's copy and kernel times.
 kind WARM: a drain finished warming its backend (JIT compile or cache load): partition =
 its pid, offset = nanoseconds it took. Readiness waits for it.
 """
@@ -25,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+import orjson
 
 from schemas import JSON, MSGPACK, content_type_of
 
@@ -107,9 +109,10 @@ def out_frame(kind: int, source: InRecord, aux: bytes, content: int, value: byte
     return b"".join((header, key or b"", aux, value))
 
 
-def stats_frame(records: int, kernel_ns: int, backend: str) -> bytes:
-    label = backend.encode()
-    return OUT_HEADER.pack(STATS, records, kernel_ns, 0, -1, len(label), CONTENT_NONE) + label
+def stats_frame(records: int, kernel_ns: int, details: dict[str, Any]) -> bytes:
+    """`details`: at least {"backend": label}; GPU batches add device times and bytes."""
+    aux = orjson.dumps(details)
+    return OUT_HEADER.pack(STATS, records, kernel_ns, 0, -1, len(aux), CONTENT_NONE) + aux
 
 
 def warm_frame(pid: int, elapsed_ns: int) -> bytes:

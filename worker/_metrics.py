@@ -31,7 +31,13 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "grump_paused_partitions": ("gauge", "Partitions paused by backpressure", ()),
     "grump_backend_info": ("gauge", "1 for the parse backend in use", ("backend",)),
     "grump_gpu_memory_used_bytes": ("gauge", "GPU memory in use", ("device",)),
-    "grump_gpu_utilization_ratio": ("gauge", "GPU busy share", ("device",)),
+    "grump_gpu_utilization_ratio": (
+        "gauge", "Share of wall time the GPU spent copying or computing", ("device",)),
+    "grump_gpu_seconds_total": (
+        "counter", "GPU time by stage (h2d, kernel, d2h), timed with CUDA events",
+        ("device", "stage")),
+    "grump_gpu_transfer_bytes_total": (
+        "counter", "Bytes copied between host and GPU", ("device", "direction")),
     "grump_jit_compile_seconds": ("gauge", "Kernel compile or cache-load time at start", ()),
 }  # fmt: skip
 METRIC_NAMES = frozenset(METRICS)

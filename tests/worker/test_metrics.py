@@ -15,3 +15,29 @@ def test_every_documented_metric_is_exported():
     text = generate_latest(m.registry).decode()
     assert "grump_records_consumed_total 3.0" in text
     assert 'grump_dead_letters_total{code="malformed_json"} 1.0' in text
+
+
+def test_gpu_batch_stats_reach_the_gpu_metrics():
+    """A drain's STATS frame for a GPU batch sets the per-device copy, kernel and memory
+    metrics in the parent, and the utilisation gauge is busy time over wall time."""
+    import time
+
+    from worker import _framing as f
+    from worker._egress import Egress
+
+    metrics = Metrics()
+    egress = Egress(None, None, None, metrics, ("in", "out", "dlq"))
+    details = {"backend": "gpu", "device": 1, "groups": 1, "h2d_bytes": 4096, "h2d_s": 0.001,
+               "kernel_s": 0.004, "d2h_bytes": 65536, "d2h_s": 0.002, "memory_bytes": 1 << 20}
+    frame = next(f.iter_out_frames(iter([memoryview(f.stats_frame(512, 7_000_000, details))])))
+    egress._record_stats(frame)
+    egress._record_stats(frame)
+    time.sleep(0.05)
+    egress.update_gpu_utilization()
+    text = generate_latest(metrics.registry).decode()
+    assert 'grump_gpu_transfer_bytes_total{device="1",direction="d2h"} 131072.0' in text
+    assert 'grump_gpu_seconds_total{device="1",stage="kernel"} 0.008' in text
+    assert 'grump_gpu_memory_used_bytes{device="1"} 1.048576e+06' in text
+    assert 'grump_kernel_seconds_count{backend="gpu"} 2.0' in text
+    ratio = metrics.gpu_utilization_ratio.labels("1")._value.get()
+    assert 0 < ratio <= 0.014 / 0.05
