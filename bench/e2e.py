@@ -1,301 +1,39 @@
-"""End-to-end Kafka bench: local Tansu broker, N intents in, one worker mode at a time.
+"""End-to-end Kafka bench: local Tansu broker, N intents in, each mode with 1..R replicas.
 
     python -m bench.e2e --intents 200000 --partitions 8 --modes passthrough [--json]
+    python -m bench.e2e --intents 2000000 --partitions 16 \\
+        --modes passthrough,grump-gpu,grump-cpu --replicas 1,2,4,8 --json
 
-Each mode runs in its own process (its CPU time and peak RSS are measured alone) with its
-own consumer group and output topic, reading the same input topic. `lost` counts input
-ids with no record in the mode's output topic, read back after the mode finishes.
-Modes are async callables in `MODES`: `passthrough` (no parsing), `grump` (the worker,
-`--backend`, default cpu) and `naive` (decode → parse → send per record).
+Every (mode, replicas) pair gets its own consumer group and output topic and reads the same
+input topic. Replicas are separate processes that line up before joining, so they join in
+one round. The clock runs from the first fetch to the moment every input is acknowledged;
+CPU time is read from /proc for the broker, each replica and its drain processes over that
+same window. `lost` counts input ids with no record in the output topic, read back after.
+Modes live in `bench/_modes.py`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import json
 import multiprocessing
+import os
 import queue
-import resource
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from aiokafka import TopicPartition
 
+from bench._modes import MODES, ModeConfig, Slot, all_ready, backend_of
+from bench._probes import CpuWindow, GpuSampler, children
 from kernels.corpus import iter_intents
 from worker._broker import LocalBroker, create_topics
-from worker._kafka import (
-    OutRecord,
-    commit,
-    fetch_batches,
-    read_topic,
-    send_records,
-    start_consumer,
-    start_producer,
-    stop_consumer,
-)
-from worker._offsets import OffsetTracker
+from worker._kafka import OutRecord, read_topic, send_records, start_producer
 
 INPUT_TOPIC = "intents"
 PRODUCE_CHUNK = 20_000  # records queued per send_records call: bounds the parent's memory
-
-
-@dataclass(frozen=True)
-class ModeConfig:
-    bootstrap: str
-    input_topic: str
-    output_topic: str
-    group_id: str
-    partitions: int
-    expected: int
-    result_bytes: int
-    idle_timeout_s: float = 30.0
-    # Tansu answers a JoinGroup after session_timeout_ms / 2: short keeps the join at ~1 s.
-    session_timeout_ms: int = 2_000
-    heartbeat_interval_ms: int = 300
-    backend: str = "cpu"  # parse backend of the `grump` mode
-
-
-@dataclass
-class ModeStats:
-    """What a mode reports back: acked results and their produce→ack latencies (ms)."""
-
-    acked: int = 0
-    wall_s: float = 0.0
-    latency_ms: np.ndarray = field(default_factory=lambda: np.empty(0))
-    service_ms: np.ndarray = field(default_factory=lambda: np.empty(0))  # fetch → ack
-
-
-Mode = Callable[[ModeConfig], Awaitable[ModeStats]]
-
-
-class Passthrough:
-    """consume → produce a fixed ~1 KB result per input → ack → commit; no decoding at all.
-
-    Results go to the input's partition number in the output topic, so every produced
-    batch maps back to offsets of exactly one input partition.
-    """
-
-    max_inflight_records = 100_000  # back-pressure: bounds memory while acks lag
-    commit_interval_s = 0.2
-
-    def __init__(self, config: ModeConfig) -> None:
-        self.config = config
-        self.tracker = OffsetTracker()
-        self.result = _fixed_result(config.result_bytes)
-        self.stats = ModeStats()
-        self.latencies: list[np.ndarray] = []
-        self.service_ms: list[float] = []
-        self.acks: list[tuple[TopicPartition, np.ndarray, np.ndarray, float, float]] = []
-        self.inflight: set[asyncio.Future] = set()
-        self.inflight_records = 0
-        self.failed_batches = 0
-        self.last_commit_s = 0.0
-
-    async def run(self) -> ModeStats:
-        self.consumer = await start_consumer(
-            self.config.bootstrap, [self.config.input_topic], self.config.group_id,
-            on_revoked=self._on_revoked,
-            session_timeout_ms=self.config.session_timeout_ms,
-            heartbeat_interval_ms=self.config.heartbeat_interval_ms,
-        )  # fmt: skip
-        self.producer = await start_producer(self.config.bootstrap, idempotence="auto")
-        try:
-            await self._loop()
-        finally:
-            await self.producer.stop()
-            await stop_consumer(self.consumer)
-        self.stats.latency_ms = np.concatenate(self.latencies) if self.latencies else np.empty(0)
-        self.stats.service_ms = np.asarray(self.service_ms)
-        return self.stats
-
-    async def _loop(self) -> None:
-        started = None
-        last_progress_s = time.monotonic()
-        while self.stats.acked < self.config.expected:
-            if time.monotonic() - last_progress_s > self.config.idle_timeout_s:
-                break
-            batches = await fetch_batches(self.consumer, max_wait_ms=20)
-            if batches:
-                started = started or time.perf_counter()
-                last_progress_s = time.monotonic()
-                for tp, records in batches.items():
-                    await self._forward(tp, records)
-            await self._settle(wait=self.inflight_records > self.max_inflight_records)
-        if self.inflight:
-            await asyncio.wait(self.inflight)
-        await self._settle(wait=False, force_commit=True)
-        self.stats.wall_s = time.perf_counter() - (started or time.perf_counter())
-
-    async def _forward(self, tp: TopicPartition, records: list) -> None:
-        offsets = np.fromiter((r.offset for r in records), dtype=np.int64, count=len(records))
-        stamps = np.fromiter((r.timestamp for r in records), dtype=np.int64, count=len(records))
-        self.tracker.track(tp, offsets)
-        fetched_ms = time.time() * 1000
-        topic, result = self.config.output_topic, self.result
-        out: list[OutRecord] = [(topic, tp.partition, r.key, result, ()) for r in records]
-        for batch in await send_records(self.producer, out):
-            picked = np.asarray(batch.indices)
-            batch.future.add_done_callback(
-                functools.partial(self._on_ack, tp, offsets[picked], stamps[picked], fetched_ms)
-            )
-            self.inflight.add(batch.future)
-            self.inflight_records += len(picked)
-
-    def _on_ack(
-        self,
-        tp: TopicPartition,
-        offsets: np.ndarray,
-        stamps: np.ndarray,
-        fetched_ms: float,
-        future: asyncio.Future,
-    ) -> None:
-        self.inflight.discard(future)
-        self.inflight_records -= len(offsets)
-        if future.cancelled() or future.exception() is not None:
-            self.failed_batches += 1  # left unacked: never committed, so re-read on restart
-            return
-        self.acks.append((tp, offsets, stamps, fetched_ms, time.time() * 1000))
-
-    async def _settle(self, wait: bool, force_commit: bool = False) -> None:
-        if wait and self.inflight:
-            await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
-        acks, self.acks = self.acks, []
-        for tp, offsets, stamps, fetched_ms, acked_ms in acks:
-            self.tracker.ack(tp, offsets)
-            self.latencies.append(acked_ms - stamps)
-            self.service_ms.append(acked_ms - fetched_ms)  # one value per produced batch
-            self.stats.acked += len(offsets)
-        now_s = time.monotonic()
-        if force_commit or now_s - self.last_commit_s > self.commit_interval_s:
-            await self._commit()
-            self.last_commit_s = now_s
-
-    async def _commit(self) -> None:
-        positions = self.tracker.committable()
-        if await commit(self.consumer, positions):
-            self.tracker.mark_committed(positions)
-
-    async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self._commit()  # the last chance to commit what these partitions finished
-        self.tracker.revoke(revoked)
-
-
-def _fixed_result(size_bytes: int) -> bytes:
-    head, tail = b'{"v":1,"ok":true,"plan":"', b'"}'
-    return head + b"x" * max(0, size_bytes - len(head) - len(tail)) + tail
-
-
-def _passthrough(config: ModeConfig) -> Awaitable[ModeStats]:
-    return Passthrough(config).run()
-
-
-async def _grump(config: ModeConfig) -> ModeStats:
-    """The real worker (ring, drain processes, batch kernels) in this process."""
-    from worker._app import Worker
-    from worker._config import WorkerConfig
-
-    dlq_topic = f"{config.output_topic}.dlq"
-    await create_topics(config.bootstrap, {dlq_topic: 1})
-    settings = WorkerConfig(
-        bootstrap_servers=config.bootstrap, input_topic=config.input_topic,
-        output_topic=config.output_topic, dlq_topic=dlq_topic, group_id=config.group_id,
-        backend=config.backend, metrics_port=0, idempotence="auto",
-        session_timeout_ms=config.session_timeout_ms,
-        heartbeat_interval_ms=config.heartbeat_interval_ms,
-    )  # fmt: skip
-    stop = asyncio.Event()
-    worker = Worker(settings, stop)
-    task = asyncio.create_task(worker.run())
-    stats = ModeStats()
-    started = last_progress_s = None
-    done = 0.0
-    while done < config.expected and not task.done():
-        await asyncio.sleep(0.05)
-        now = time.monotonic()
-        acked = worker.metrics.total("grump_results_produced_total") + worker.metrics.total(
-            "grump_dead_letters_total"
-        )
-        if started is None and worker.metrics.total("grump_records_consumed_total") > 0:
-            started = time.perf_counter()  # the first fetch, like the other modes
-        if acked > done:
-            last_progress_s, done = now, acked
-        elif last_progress_s is not None and now - last_progress_s > config.idle_timeout_s:
-            break
-    stats.wall_s = time.perf_counter() - (started or time.perf_counter())
-    stop.set()
-    await task
-    stats.acked = int(done)
-    stats.latency_ms = await _result_latencies(config)
-    return stats
-
-
-async def _result_latencies(config: ModeConfig) -> np.ndarray:
-    """Input timestamp → result timestamp (the worker's produce time) per result, in ms."""
-    sent: dict[bytes, int] = {}
-    await read_topic(config.bootstrap, config.input_topic,
-                     lambda _tp, rs: sent.update((r.key, r.timestamp) for r in rs))  # fmt: skip
-    latencies: list[int] = []
-
-    def on_results(_tp: object, records: list) -> None:
-        latencies.extend(r.timestamp - sent[r.key] for r in records)
-
-    await read_topic(config.bootstrap, config.output_topic, on_results)
-    return np.asarray(latencies, dtype=np.float64)
-
-
-async def _naive(config: ModeConfig) -> ModeStats:
-    """The straightforward loop: per record decode → kernels.parse → encode → send; await the
-    batch's sends, then commit. One process, no batching of the parse."""
-    import kernels
-    from schemas import InvalidRecord, decode_request, derived_id
-
-    consumer = await start_consumer(
-        config.bootstrap, [config.input_topic], config.group_id,
-        session_timeout_ms=config.session_timeout_ms,
-        heartbeat_interval_ms=config.heartbeat_interval_ms,
-    )  # fmt: skip
-    producer = await start_producer(config.bootstrap, idempotence="auto")
-    stats, latencies, started = ModeStats(), [], None
-    last_progress_s = time.monotonic()
-    try:
-        while stats.acked < config.expected:
-            if time.monotonic() - last_progress_s > config.idle_timeout_s:
-                break
-            batches = await fetch_batches(consumer, max_wait_ms=20, max_records=1000)
-            if not batches:
-                continue
-            started = started or time.perf_counter()
-            last_progress_s = time.monotonic()
-            futures, stamps = [], []
-            for tp, records in batches.items():
-                for r in records:
-                    try:
-                        request = decode_request(r.value, dict(r.headers).get("content-type"))
-                    except InvalidRecord:
-                        continue
-                    ident = request.id or derived_id(tp.topic, tp.partition, r.offset)
-                    result = kernels.parse(request.text, request.constraints, ident)
-                    value = kernels.encode_result(result, "json")
-                    futures.append(await producer.send(config.output_topic, value, key=r.key))
-                    stamps.append(r.timestamp)
-            await asyncio.gather(*futures)
-            acked_ms = time.time() * 1000
-            latencies.extend(acked_ms - stamp for stamp in stamps)
-            stats.acked += len(futures)
-            await consumer.commit()  # everything fetched so far is produced and acked
-    finally:
-        await producer.stop()
-        await stop_consumer(consumer)
-    stats.wall_s = time.perf_counter() - (started or time.perf_counter())
-    stats.latency_ms = np.asarray(latencies)
-    return stats
-
-
-MODES: dict[str, Mode] = {"passthrough": _passthrough, "grump": _grump, "naive": _naive}
+POLL_S = 0.02
 
 
 # --- input ----------------------------------------------------------------------------------
@@ -323,7 +61,41 @@ async def produce_intents(bootstrap: str, count: int, partitions: int, seed: int
     return time.perf_counter() - started
 
 
-# --- one mode in its own process ------------------------------------------------------------
+def mean_result_bytes(seed: int, sample: int = 300) -> int:
+    """The mean size of a real JSON result for this corpus: passthrough writes that much."""
+    import kernels
+
+    texts = [t for _, t in zip(range(sample), iter_intents(seed), strict=False)]
+    ids = [str(i) for i in range(sample)]
+    encoded = kernels.encode_batch(kernels.make_batch(texts, ids, None, "json"), "reference")
+    return int(encoded.offsets[-1] / sample)
+
+
+def produce_row(broker: LocalBroker, args: argparse.Namespace) -> dict:
+    """Producing the input is the broker's produce ceiling for one batching client."""
+    window = CpuWindow()
+    window.start({"broker": [broker.pid], "producer": [os.getpid()]})
+    seconds = asyncio.run(
+        produce_intents(broker.bootstrap, args.intents, args.partitions, args.seed)
+    )
+    window.stop()
+    return {
+        "mode": "produce", "replicas": 1, "intents": args.intents,
+        "intents_per_s": round(args.intents / seconds, 1), "wall_s": round(seconds, 2),
+        "broker_cores": round(window.spent["broker"][0] / seconds, 2),
+        "client_cores": round(window.spent["producer"][0] / seconds, 2),
+    }  # fmt: skip
+
+
+# --- one (mode, replicas) run -----------------------------------------------------------------
+
+
+def _replica_main(mode: str, config: ModeConfig, index: int, replicas: int, table: Any,
+                  stop: Any, results: Any) -> None:  # fmt: skip
+    slot = Slot(table, index, replicas, stop)
+    report = asyncio.run(MODES[mode](config, slot))
+    report["rss_mb"] = _peak_rss_mb()
+    results.put((index, report))
 
 
 def _peak_rss_mb() -> float:
@@ -331,53 +103,223 @@ def _peak_rss_mb() -> float:
         for line in status:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return 0.0
 
 
-def _cpu_s() -> float:
-    """This process and its reaped children (the `grump` mode's drain processes)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+class Run:
+    """Replicas of one mode, watched from here until every input is acknowledged."""
 
+    def __init__(self, broker: LocalBroker, mode: str, replicas: int, config: ModeConfig,
+                 timeout_s: float, idle_timeout_s: float) -> None:  # fmt: skip
+        self.broker, self.mode, self.replicas, self.config = broker, mode, replicas, config
+        self.timeout_s, self.idle_timeout_s = timeout_s, idle_timeout_s
+        context = multiprocessing.get_context("spawn")
+        self.table = context.Array("d", replicas * Slot.WIDTH, lock=False)
+        self.stop, self.results = context.Event(), context.Queue()
+        self.processes = [
+            context.Process(target=_replica_main, name=f"bench-{mode}-{k}", args=(
+                mode, config, k, replicas, self.table, self.stop, self.results))
+            for k in range(replicas)
+        ]  # fmt: skip
+        self.cpu, self.gpu = CpuWindow(), GpuSampler()
+        self.fills: list[float] = []
 
-def _mode_process(mode_name: str, config: ModeConfig, results: multiprocessing.Queue) -> None:
-    cpu_before = _cpu_s()
-    stats = asyncio.run(MODES[mode_name](config))
-    latency = stats.latency_ms if len(stats.latency_ms) else np.zeros(1)
-    service = stats.service_ms if len(stats.service_ms) else np.zeros(1)
-    results.put(
-        {
-            "acked": stats.acked,
-            "wall_s": stats.wall_s,
-            "cpu_s": _cpu_s() - cpu_before,
-            "rss_mb": _peak_rss_mb(),
-            "p50_ms": float(np.percentile(latency, 50)),
-            "p99_ms": float(np.percentile(latency, 99)),
-            "service_p50_ms": float(np.percentile(service, 50)),
-            "service_p99_ms": float(np.percentile(service, 99)),
-        }
-    )
+    def execute(self) -> dict:
+        for process in self.processes:
+            process.start()
+        try:
+            watched = self._watch()
+        finally:
+            self.stop.set()
+            reports = self._collect()
+        return {**watched, "reports": reports}
 
-
-def run_mode_isolated(mode_name: str, config: ModeConfig, timeout_s: float) -> dict:
-    context = multiprocessing.get_context("spawn")  # a clean interpreter: RSS is the mode's own
-    results = context.Queue()
-    process = context.Process(target=_mode_process, args=(mode_name, config, results))
-    process.start()
-    deadline_s = time.monotonic() + timeout_s
-    try:
+    def _watch(self) -> dict:
+        """Wait for every input's ack; the clock starts at the earliest replica's first fetch."""
+        deadline = time.monotonic() + self.timeout_s
+        lined_up = False
+        acked = last_acked = 0.0
+        last_progress = time.monotonic()
         while True:
+            time.sleep(POLL_S)
+            now = time.monotonic()
+            if not all(p.is_alive() for p in self.processes):
+                raise RuntimeError(f"a {self.mode} replica died")
+            if now > deadline:
+                raise RuntimeError(f"{self.mode} x{self.replicas} timed out")
+            if not lined_up:
+                if not all_ready(self.table, self.replicas):
+                    continue
+                lined_up, last_progress = True, now  # consumers join now: windows open
+                self.cpu.start(self._pids())
+                self.gpu.start()
+            acked = sum(Slot.column(self.table, self.replicas, "acked"))
+            self.fills.append(max(Slot.column(self.table, self.replicas, "fill")))
+            if acked > last_acked:
+                last_acked, last_progress = acked, now
+            if acked >= self.config.expected or now - last_progress > self.idle_timeout_s:
+                break
+        ended = time.time()
+        self.cpu.stop()
+        firsts = [t for t in Slot.column(self.table, self.replicas, "first") if t > 0]
+        fills = np.asarray(self.fills or [0.0])
+        return {"acked": acked, "wall_s": ended - min(firsts, default=ended),
+                "gpu_util": self.gpu.stop(), "cpu": self.cpu.spent,
+                "fill_mean": fills.mean(), "fill_max": fills.max()}  # fmt: skip
+
+    def _pids(self) -> dict[str, list[int]]:
+        replicas = [p.pid for p in self.processes]
+        drains = [c for pid in replicas for c in children(pid) if _is_drain(c)]
+        return {"broker": [self.broker.pid], "replica": replicas, "drain": drains}
+
+    def _collect(self) -> list[dict]:
+        reports: list[dict] = [{}] * self.replicas
+        deadline = time.monotonic() + 120
+        for _ in range(self.replicas):
             try:
-                return results.get(timeout=1.0)
+                index, report = self.results.get(timeout=max(1.0, deadline - time.monotonic()))
+                reports[index] = report
             except queue.Empty:
-                if not process.is_alive() or time.monotonic() > deadline_s:
-                    raise RuntimeError(f"mode {mode_name} died or timed out") from None
-    finally:
-        process.join(timeout=30)
-        if process.is_alive():
-            process.kill()
-            process.join()
+                break
+        for process in self.processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        return reports
+
+
+def _is_drain(pid: int) -> bool:
+    """A replica's spawned drain, not multiprocessing's resource tracker."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"resource_tracker" not in cmdline.read()
+    except OSError:
+        return False
+
+
+def bench_mode(broker: LocalBroker, mode: str, replicas: int, args: argparse.Namespace) -> dict:
+    backend = backend_of(mode, args.backend)
+    tag = f"{mode}-x{replicas}"
+    config = ModeConfig(
+        bootstrap=broker.bootstrap, input_topic=INPUT_TOPIC, output_topic=f"results-{tag}",
+        group_id=f"bench-{tag}", partitions=args.partitions, expected=args.intents,
+        result_bytes=args.result_bytes, backend=backend,
+        drains=_drains(backend, replicas, args), devices=_devices(backend, args),
+        batch_size=args.batch_size, max_batch_wait_ms=args.max_batch_wait_ms,
+    )  # fmt: skip
+    topics = {config.output_topic: args.partitions, f"{config.output_topic}.dlq": 1}
+    asyncio.run(create_topics(broker.bootstrap, topics))
+    run = Run(broker, mode, replicas, config, args.mode_timeout_s, args.idle_timeout_s)
+    watched = run.execute()
+    if mode == "consume":
+        results, lost = int(watched["acked"]), 0  # nothing is written back
+    else:
+        results, lost = asyncio.run(count_lost(broker.bootstrap, config.output_topic, args.intents))
+    return {"mode": mode, "backend": backend if mode.startswith(("grump", "naive")) else "-",
+            "replicas": replicas, "intents": args.intents, "results": results, "lost": lost,
+            **_figures(watched, config)}  # fmt: skip
+
+
+def _drains(backend: str, replicas: int, args: argparse.Namespace) -> int:
+    if args.drains:
+        return args.drains
+    if backend == "gpu":
+        return len(_devices(backend, args))  # one drain per listed device
+    return max(1, ((os.cpu_count() or 2) - 2) // replicas)  # leave room for broker + parents
+
+
+def _devices(backend: str, args: argparse.Namespace) -> tuple[int, ...]:
+    if backend not in ("gpu", "auto"):
+        return ()
+    listed = args.devices or os.environ.get("GRUMP_DEVICES", "0")
+    return tuple(int(d) for d in listed.split(",") if d.strip())
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def _figures(watched: dict, config: ModeConfig) -> dict:
+    wall = max(watched["wall_s"], 1e-9)
+    acked, reports = watched["acked"], watched["reports"]
+    spent = watched.get("cpu", {})
+    replica_cpu = spent.get("replica", [0.0])
+    drain_cpu = spent.get("drain", [])
+    broker_cpu = sum(spent.get("broker", [0.0]))
+    client_cpu = sum(replica_cpu) + sum(drain_cpu)
+    row: dict[str, Any] = {
+        "intents_per_s": round(acked / wall, 1),
+        "wall_s": round(wall, 2),
+        "cpu_s_per_m": round(client_cpu / max(acked, 1) * 1e6, 2),
+        "broker_cpu_s_per_m": round(broker_cpu / max(acked, 1) * 1e6, 2),
+        "broker_cores": round(broker_cpu / wall, 2),
+        "replica_cores_max": round(max(replica_cpu) / wall, 2),
+        "drain_cores": round(sum(drain_cpu) / wall, 2),
+        "drains_per_replica": max((r.get("drains", 0) for r in reports), default=0),
+        "ring_fill_mean": round(float(watched["fill_mean"]), 3),
+        "ring_fill_max": round(float(watched["fill_max"]), 3),
+        "rss_mb_max": round(max((r.get("rss_mb", 0.0) for r in reports), default=0.0), 1),
+    }  # fmt: skip
+    row.update(_batches(reports))
+    row.update(_gpu(reports, wall))
+    row.update(watched.get("gpu_util", {}))
+    return row
+
+
+def _batches(reports: list[dict]) -> dict:
+    buckets = _merge(r.get("batch_buckets", {}) for r in reports)
+    if not buckets:
+        return {}
+    count = sum(r.get("grump_batch_size_records_count", 0) for r in reports)
+    total = sum(r.get("grump_batch_size_records_sum", 0) for r in reports)
+    kernel_s = sum(r.get("grump_kernel_seconds_sum", 0) for r in reports)
+    cumulative = sorted(buckets.items(), key=lambda kv: float(kv[0]))
+    histogram, below = {}, 0.0
+    for le, at_or_below in cumulative:  # cumulative counts → batches per bucket
+        if at_or_below > below:
+            histogram[f"<={le}"] = int(at_or_below - below)
+        below = at_or_below
+    return {
+        "batches": int(count), "batch_mean": round(total / max(count, 1), 1),
+        "batch_p50": _bucket_quantile(buckets, 0.5), "batch_hist": histogram,
+        "kernel_s": round(kernel_s, 2),
+        "warm_s_max": round(max(r.get("grump_jit_compile_seconds", 0) for r in reports), 2),
+    }  # fmt: skip
+
+
+def _gpu(reports: list[dict], wall: float) -> dict:
+    totals = _merge(r.get("gpu", {}) for r in reports)
+    if not totals.get("kernel_s"):
+        return {}
+    busy = totals["h2d_s"] + totals["kernel_s"] + totals["d2h_s"]
+    return {
+        "gpu_kernel_share": round(totals["kernel_s"] / wall, 3),  # of the wall time
+        "gpu_busy_share": round(busy / wall, 3),  # copies + kernels
+        "h2d_mb": round(totals["h2d_bytes"] / 1e6, 1),
+        "d2h_mb": round(totals["d2h_bytes"] / 1e6, 1),
+        "h2d_gb_per_s": round(totals["h2d_bytes"] / max(totals["h2d_s"], 1e-9) / 1e9, 2),
+        "d2h_gb_per_s": round(totals["d2h_bytes"] / max(totals["d2h_s"], 1e-9) / 1e9, 2),
+    }
+
+
+def _merge(dicts: Any) -> dict[str, float]:
+    merged: dict[str, float] = {}
+    for d in dicts:
+        for key, value in d.items():
+            merged[key] = merged.get(key, 0.0) + value
+    return merged
+
+
+def _bucket_quantile(buckets: dict[str, float], q: float, scale: float = 1.0) -> float:
+    """The upper bound of the bucket holding quantile q (cumulative Prometheus buckets)."""
+    ordered = sorted(buckets.items(), key=lambda kv: float(kv[0]))
+    if not ordered or ordered[-1][1] == 0:
+        return 0.0
+    target = q * ordered[-1][1]
+    for le, count in ordered:
+        if count >= target:
+            return round(float(le) * scale, 1)
+    return float("inf")
 
 
 # --- verification and report ----------------------------------------------------------------
@@ -395,41 +337,12 @@ async def count_lost(bootstrap: str, output_topic: str, expected: int) -> tuple[
     return results, int(expected - seen.sum())
 
 
-def bench_mode(broker: LocalBroker, mode_name: str, args: argparse.Namespace) -> dict:
-    config = ModeConfig(
-        bootstrap=broker.bootstrap,
-        input_topic=INPUT_TOPIC,
-        output_topic=f"results-{mode_name}",
-        group_id=f"bench-{mode_name}",
-        partitions=args.partitions,
-        expected=args.intents,
-        result_bytes=args.result_bytes,
-        backend=args.backend,
-    )
-    asyncio.run(create_topics(broker.bootstrap, {config.output_topic: args.partitions}))
-    report = run_mode_isolated(mode_name, config, timeout_s=args.mode_timeout_s)
-    results, lost = asyncio.run(count_lost(broker.bootstrap, config.output_topic, args.intents))
-    return {
-        "mode": mode_name,
-        "intents": args.intents,
-        "results": results,
-        "lost": lost,
-        "intents_per_s": round(report["acked"] / max(report["wall_s"], 1e-9), 1),
-        "p50_ms": round(report["p50_ms"], 1),
-        "p99_ms": round(report["p99_ms"], 1),
-        "cpu_s_per_m": round(report["cpu_s"] / args.intents * 1e6, 2),
-        "rss_mb": round(report["rss_mb"], 1),
-        "service_p50_ms": round(report["service_p50_ms"], 1),
-        "service_p99_ms": round(report["service_p99_ms"], 1),
-    }
-
-
 def print_table(rows: list[dict]) -> None:
-    columns = list(rows[0])
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    columns = [c for c in rows[-1] if not isinstance(rows[-1][c], dict)]
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
     print("  ".join(c.rjust(widths[c]) for c in columns))
     for row in rows:
-        print("  ".join(str(row[c]).rjust(widths[c]) for c in columns))
+        print("  ".join(str(row.get(c, "")).rjust(widths[c]) for c in columns))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -437,13 +350,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--intents", type=int, default=200_000)
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--modes", default="passthrough", help=f"comma list of {sorted(MODES)}")
-    parser.add_argument("--result-bytes", type=int, default=1024)
+    parser.add_argument("--replicas", default="1", help="comma list of replica counts")
+    parser.add_argument("--result-bytes", type=int, default=0,
+                        help="passthrough result size (0: the mean real result)")  # fmt: skip
     parser.add_argument("--backend", default="cpu", choices=("auto", "cpu", "gpu", "reference"),
-                        help="parse backend of the grump mode")  # fmt: skip
+                        help="parse backend of the grump and naive modes")  # fmt: skip
+    parser.add_argument("--drains", type=int, default=0,
+                        help="drain processes per grump replica (0: one per GPU, or "
+                             "(cores - 2) / replicas)")  # fmt: skip
+    parser.add_argument("--devices", default="", help="GPU list, e.g. 0 or 0,0 (GRUMP_DEVICES)")
+    parser.add_argument("--batch-size", type=int, default=8192)
+    parser.add_argument("--max-batch-wait-ms", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mode-timeout-s", type=float, default=900.0)
+    parser.add_argument("--idle-timeout-s", type=float, default=30.0)
     parser.add_argument("--broker-log", default=None, help="file for the broker's log")
-    parser.add_argument("--json", action="store_true", help="one JSON line per mode")
+    parser.add_argument("--json", action="store_true", help="one JSON line per row")
     return parser.parse_args(argv)
 
 
@@ -453,19 +375,26 @@ def main(argv: list[str] | None = None) -> list[dict]:
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         raise SystemExit(f"unknown modes {unknown}; known: {sorted(MODES)}")
+    replica_counts = [int(r) for r in args.replicas.split(",")]
+    args.result_bytes = args.result_bytes or mean_result_bytes(args.seed)
+    rows: list[dict] = []
     with LocalBroker(log_path=args.broker_log) as broker:
         asyncio.run(create_topics(broker.bootstrap, {INPUT_TOPIC: args.partitions}))
-        produce_s = asyncio.run(
-            produce_intents(broker.bootstrap, args.intents, args.partitions, args.seed)
-        )
-        if not args.json:
-            print(f"produced {args.intents} intents in {produce_s:.1f}s")
-        rows = [bench_mode(broker, mode, args) for mode in modes]
-    for row in rows if args.json else ():
-        print(json.dumps(row))
+        rows.append(produce_row(broker, args))
+        _emit(rows[-1], args)
+        for mode in modes:
+            for replicas in replica_counts:
+                rows.append(bench_mode(broker, mode, replicas, args))
+                _emit(rows[-1], args)
     if not args.json:
-        print_table(rows)
-    return rows
+        print_table(rows[1:])
+    return rows[1:]
+
+
+def _emit(row: dict, args: argparse.Namespace) -> None:
+    """Each row as soon as it is measured: a long run that dies keeps what it had."""
+    print(json.dumps(row) if args.json else f"{row['mode']} x{row['replicas']}: "
+          f"{row['intents_per_s']:,} intents/s", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
         ▲                                                                      │ acks
         └──────────────── commit ◀── Delivery (OffsetTracker) ◀────────────────┘
 
-Shutdown (SIGTERM/SIGINT or `stop` set): stop fetching, wait until every tracked record is
-acked (bounded), commit, stop the drains, flush the producer, leave the group.
+The consumer joins the group only after every drain has warmed its kernels, so partitions
+never wait on a compile. Shutdown (SIGTERM/SIGINT or `stop` set): stop fetching, wait until
+every tracked record is acked (bounded), commit, stop the drains, flush the producer, leave
+the group.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaConnectionError
 
 from ringbuffer import Ring
@@ -60,8 +63,16 @@ class RingGeometry:
 class Worker:
     """One running worker; `run` returns once it has stopped cleanly."""
 
-    def __init__(self, config: WorkerConfig, stop: asyncio.Event | None = None) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        stop: asyncio.Event | None = None,
+        before_join: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`before_join` is awaited once the drains are warm, before the consumer joins
+        the group (benches line replicas up with it)."""
         self.config = config
+        self.before_join = before_join
         self.stop_requested = stop or asyncio.Event()
         self.metrics = Metrics()
         self.delivery = Delivery(config.input_topic, self.metrics)
@@ -89,9 +100,10 @@ class Worker:
 
     def _drain_settings(self, geometry: RingGeometry) -> DrainSettings:
         c = self.config
+        drains = c.resolved_drain_processes()
         return DrainSettings(c.input_topic, c.backend, c.batch_size, c.max_batch_wait_ms,
-                             c.output_format, c.max_text_bytes,
-                             geometry.arena_bytes // 4)  # fmt: skip
+                             c.output_format, c.max_text_bytes, geometry.arena_bytes // 4,
+                             cpu_threads=max(1, (os.cpu_count() or 1) // drains))  # fmt: skip
 
     def _start_http(self) -> HealthServer | None:
         if self.config.metrics_port == 0:
@@ -112,44 +124,69 @@ class Worker:
         self.metrics.backend_info.labels(c.backend).set(1)
         producer = await start_producer(c.bootstrap_servers, idempotence=c.idempotence)
         try:
-            consumer = await start_consumer(
-                c.bootstrap_servers, [c.input_topic], c.group_id,
-                on_revoked=self.delivery.on_revoked, on_assigned=self.delivery.on_assigned,
-                session_timeout_ms=c.session_timeout_ms,
-                heartbeat_interval_ms=c.heartbeat_interval_ms,
-            )  # fmt: skip
+            self.egress = Egress(producer, self.outbound, self.delivery, self.metrics,
+                                 (c.input_topic, c.output_topic, c.dlq_topic))  # fmt: skip
+            egress_task = asyncio.create_task(self.egress.run(), name="egress")
             try:
-                await self._pipeline(consumer, producer, geometry)
+                if await self._drains_warm(egress_task):
+                    await self._consume(geometry, egress_task)
             finally:
-                await stop_consumer(consumer)
+                egress_task.cancel()
+                await asyncio.gather(egress_task, return_exceptions=True)
         finally:
             await producer.stop()  # flushes whatever is still queued
 
-    async def _pipeline(
-        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, geometry: RingGeometry
-    ) -> None:
+    async def _drains_warm(self, egress_task: asyncio.Task[None]) -> bool:
+        """Join the group only once every drain has compiled or loaded its kernels: a member
+        that takes partitions before it can parse would stall them for the whole warm-up.
+        False when asked to stop first."""
+        while self.egress.warm_drains < len(self.pool.processes):
+            if self.stop_requested.is_set():
+                return False
+            if egress_task.done():
+                egress_task.result()  # re-raise what stopped it
+            restarted = self.pool.revive()  # raises DrainsKeepDying on a crash loop
+            if restarted:
+                self.metrics.drain_restarts.inc(restarted)
+            await asyncio.sleep(_HOUSEKEEPING_S)
+        if self.before_join is not None:
+            await self.before_join()
+        return not self.stop_requested.is_set()
+
+    async def _consume(self, geometry: RingGeometry, egress_task: asyncio.Task[None]) -> None:
         c = self.config
+        consumer = await start_consumer(
+            c.bootstrap_servers, [c.input_topic], c.group_id,
+            on_revoked=self.delivery.on_revoked, on_assigned=self.delivery.on_assigned,
+            session_timeout_ms=c.session_timeout_ms,
+            heartbeat_interval_ms=c.heartbeat_interval_ms,
+        )  # fmt: skip
+        try:
+            await self._pipeline(consumer, geometry, egress_task)
+        finally:
+            await stop_consumer(consumer)
+
+    async def _pipeline(
+        self, consumer: AIOKafkaConsumer, geometry: RingGeometry, egress_task: asyncio.Task[None]
+    ) -> None:
         self.delivery.consumer = consumer
         max_unacked = max(20_000, 4 * geometry.capacity_records)
         ingest = Ingest(consumer, self.inbound, self.delivery, self.metrics, max_unacked)
         self.delivery.on_assignment_change = ingest.sync_pause
-        egress = Egress(producer, self.outbound, self.delivery, self.metrics,
-                        (c.input_topic, c.output_topic, c.dlq_topic))  # fmt: skip
-        self.egress = egress
         tasks = {
             asyncio.create_task(ingest.run(), name="ingest"),
-            asyncio.create_task(egress.run(), name="egress"),
             asyncio.create_task(self._housekeeping(consumer), name="housekeeping"),
         }
         stop_task = asyncio.create_task(self.stop_requested.wait())
-        done, _ = await asyncio.wait({*tasks, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        watched = {*tasks, egress_task, stop_task}
+        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in done if t is not stop_task and t.exception() is not None]
         ingest.stopping = True
         ingest_task = next(t for t in tasks if t.get_name() == "ingest")
         with contextlib.suppress(asyncio.TimeoutError, Exception):
             await asyncio.wait_for(ingest_task, timeout=5)
         if not failed:
-            await self._finish_in_flight(egress)
+            await self._finish_in_flight(self.egress)
         for task in (*tasks, stop_task):
             task.cancel()
         await asyncio.gather(*tasks, stop_task, return_exceptions=True)

@@ -43,6 +43,7 @@ class DrainSettings:
     output_format: str
     max_text_bytes: int
     max_claim_bytes: int
+    cpu_threads: int = 1  # numba threads per drain: the drains share the cores between them
 
 
 # --- one batch: the pure part, testable without processes ------------------------------------
@@ -145,6 +146,7 @@ def drain_main(
     if device is not None:  # before the GPU backend is first imported (lazily, on first use)
         os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: parent decides
+    _share_cores(settings.cpu_threads)
     inbound, outbound = Ring.attach(in_name), Ring.attach(out_name)
     parent = os.getppid()
     _warm_up(outbound, settings, stop)
@@ -159,6 +161,14 @@ def drain_main(
             return  # stopping with results unpushed: the claims stay for reclaim_dead
         for claim in claims:
             inbound.release(claim)
+
+
+def _share_cores(threads: int) -> None:
+    """N drains each running numba's default of one thread per core would oversubscribe
+    the machine N times (and idle OpenMP threads spin)."""
+    import numba
+
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
 def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
