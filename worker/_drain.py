@@ -25,6 +25,14 @@ from schemas import MSGPACK, InvalidRecord, ParseFailed, decode_request, derived
 from schemas import errors as codes
 
 from . import _framing as f
+from ._columns import (
+    InColumns,
+    concat_frames,
+    in_columns,
+    join_claims,
+    pack_python_frames,
+    result_frames,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,73 +60,98 @@ class DrainSettings:
 class _Group:
     """Valid requests of one output format, waiting for one `encode_batch` call."""
 
-    __slots__ = ("texts", "ids", "constraints", "sources")
+    __slots__ = ("rows", "texts", "ids", "constraints")
 
     def __init__(self) -> None:
+        self.rows: list[int] = []  # positions in the input columns
         self.texts: list[str] = []
         self.ids: list[str] = []
         self.constraints: list[Any] = []
-        self.sources: list[f.InRecord] = []
 
 
 def parse_records(
-    records: list[f.InRecord], settings: DrainSettings, device: int | None = None
-) -> list[bytes]:
-    """Output frames for `records`: results in input order per format, dead letters, stats.
+    columns: InColumns, settings: DrainSettings, device: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Output frames for the framed records in `columns`, as one (arena, offsets) block:
+    results in input order per format, then dead letters, then one stats frame per batch.
 
     `device` is the GPU this drain uses (its stats name it), None without one."""
-    parts: list[bytes] = []
+    loose: list[bytes] = []  # frames built one by one: dead letters and stats
     groups: dict[str, _Group] = {}
-    for record in records:
-        content_type = f.CONTENT_TYPES[record.content]
+    contents, partitions, offsets = (c.tolist() for c in
+                                     (columns.content, columns.partition, columns.offset))
+    for i, value in enumerate(columns.values()):
+        content_type = f.CONTENT_TYPES[contents[i]]
         try:
-            request = decode_request(record.value, content_type, settings.max_text_bytes)
+            request = decode_request(value, content_type, settings.max_text_bytes)
         except InvalidRecord as error:
             stage = "decode" if error.code in _DECODE_CODES else "validate"
             aux = f.dead_aux(error.code, stage, error.message)
-            parts.append(f.out_frame(f.DEAD, record, aux, f.CONTENT_NONE, record.value))
+            loose.append(f.out_frame(f.DEAD, columns.record(i), aux, f.CONTENT_NONE,
+                                     bytes(value)))  # fmt: skip
             continue
-        fmt = _output_format(settings.output_format, content_type, record.value)
+        fmt = _output_format(settings.output_format, content_type, value)
         group = groups.get(fmt) or groups.setdefault(fmt, _Group())
+        group.rows.append(i)
         group.texts.append(request.text)
-        group.ids.append(request.id or derived_id(settings.input_topic, record.partition,
-                                                   record.offset))  # fmt: skip
+        group.ids.append(request.id or derived_id(settings.input_topic, partitions[i],
+                                                  offsets[i]))  # fmt: skip
         group.constraints.append(request.constraints)
-        group.sources.append(record)
-    for fmt, group in groups.items():
-        parts += _encode_group(group, fmt, settings.backend, device)
-    return parts
+    blocks = [_encode_group(columns, group, fmt, settings.backend, device, loose)
+              for fmt, group in groups.items()]  # fmt: skip
+    return concat_frames([*blocks, pack_python_frames(loose)])
 
 
-def _output_format(setting: str, content_type: str | None, value: bytes) -> str:
+def _output_format(setting: str, content_type: str | None, value: memoryview) -> str:
     if setting != "same":
         return setting
     return "msgpack" if (content_type or sniff(value)) == MSGPACK else "json"
 
 
-def _encode_group(group: _Group, fmt: str, backend: str, device: int | None) -> list[bytes]:
+def _encode_group(
+    columns: InColumns, group: _Group, fmt: str, backend: str, device: int | None,
+    loose: list[bytes],
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Result frames of one group; its stats frame (and any dead letters) go to `loose`."""
     gpu_before = kernels.stats()["gpu"] if backend in ("gpu", "auto") else None
     started = time.perf_counter_ns()
+    rows = np.asarray(group.rows, np.int64)
+    batch = kernels.make_batch(group.texts, group.ids, group.constraints, fmt)
     try:
-        batch = kernels.make_batch(group.texts, group.ids, group.constraints, fmt)
-        encoded: list[bytes | None] = list(kernels.encode_batch(batch, backend).to_list())
+        encoded = kernels.encode_batch(batch, backend)
     except Exception:  # one bad intent must not sink the batch: retry them one by one
-        log.exception("batch parse failed; retrying its %d intents one by one", len(group.ids))
-        encoded = [_encode_one(group, i, fmt, backend) for i in range(len(group.ids))]
+        log.exception("batch parse failed; retrying its %d intents one by one", len(rows))
+        rows, batch, encoded = _encode_one_by_one(columns, group, fmt, backend, loose)
     elapsed_ns = time.perf_counter_ns() - started
-    content, parts = f.FORMAT_CODES[fmt], []
-    for i, result in enumerate(encoded):
-        source = group.sources[i]
-        if result is None:
-            aux = f.dead_aux(ParseFailed.code, "parse", "the parser failed on this intent")
-            parts.append(f.out_frame(f.DEAD, source, aux, f.CONTENT_NONE, source.value))
-        else:
-            parts.append(f.out_frame(f.RESULT, source, group.ids[i].encode(), content, result))
-    details = {"backend": kernels.choose_backend(backend, len(encoded))}
+    details = {"backend": kernels.choose_backend(backend, len(group.rows))}
     if details["backend"] == "gpu":
         details.update(_gpu_details(gpu_before, kernels.stats(), device))
-    parts.append(f.stats_frame(len(encoded), elapsed_ns, details))
-    return parts
+    loose.append(f.stats_frame(len(group.rows), elapsed_ns, details))
+    return result_frames(rows, columns, f.FORMAT_CODES[fmt], (batch.ids, batch.id_offsets),
+                         (encoded.data, encoded.offsets))  # fmt: skip
+
+
+def _encode_one_by_one(
+    columns: InColumns, group: _Group, fmt: str, backend: str, loose: list[bytes]
+) -> tuple[np.ndarray, Any, Any]:
+    """Encode each intent alone; the ones that fail become dead letters in `loose`."""
+    kept: list[int] = []
+    results: list[bytes] = []
+    for k, row in enumerate(group.rows):
+        try:
+            one = kernels.make_batch([group.texts[k]], [group.ids[k]], [group.constraints[k]],
+                                     fmt)  # fmt: skip
+            results.append(kernels.encode_batch(one, backend)[0])
+            kept.append(k)
+        except Exception:
+            aux = f.dead_aux(ParseFailed.code, "parse", "the parser failed on this intent")
+            source = columns.record(row)
+            loose.append(f.out_frame(f.DEAD, source, aux, f.CONTENT_NONE, source.value))
+    batch = kernels.make_batch([group.texts[k] for k in kept], [group.ids[k] for k in kept],
+                               [group.constraints[k] for k in kept], fmt)  # fmt: skip
+    data, offsets = f.pack_frames(results, [len(r) for r in results])
+    rows = np.asarray([group.rows[k] for k in kept], np.int64)
+    return rows, batch, kernels.EncodedResults(np.frombuffer(data, np.uint8), offsets)
 
 
 def _gpu_details(before: dict[str, Any] | None, after: dict[str, Any], device: int | None) -> dict:
@@ -126,14 +159,6 @@ def _gpu_details(before: dict[str, Any] | None, after: dict[str, Any], device: i
     start = before or dict.fromkeys(after["gpu"], 0)
     spent = {name: after["gpu"][name] - start[name] for name in after["gpu"]}
     return {**spent, "device": device or 0, "memory_bytes": after["gpu_memory_bytes"]}
-
-
-def _encode_one(group: _Group, i: int, fmt: str, backend: str) -> bytes | None:
-    try:
-        one = kernels.make_batch([group.texts[i]], [group.ids[i]], [group.constraints[i]], fmt)
-        return kernels.encode_batch(one, backend)[0]
-    except Exception:
-        return None
 
 
 # --- the process loop -------------------------------------------------------------------------
@@ -154,9 +179,8 @@ def drain_main(
         claims = _claim_batch(inbound, settings)
         if not claims:
             continue
-        records = [r for claim in claims for r in f.iter_in_frames(claim.records())]
-        frames = parse_records(records, settings, device)
-        data, offsets = f.pack_frames(frames, [len(frame) for frame in frames])
+        buffer, offsets = join_claims([(claim.buffer, claim.offsets) for claim in claims])
+        data, offsets = parse_records(in_columns(buffer, offsets), settings, device)
         if not _push_all(outbound, data, offsets, stop):
             return  # stopping with results unpushed: the claims stay for reclaim_dead
         for claim in claims:

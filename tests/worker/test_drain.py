@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import kernels
 from ringbuffer import Ring
 from worker import _framing as f
+from worker._columns import InColumns, in_columns, join_claims, result_frames
 from worker._drain import DrainSettings, parse_records
 
 SETTINGS = DrainSettings("in", "reference", 64, 5, "same", 100, 1 << 20)
@@ -30,9 +31,23 @@ def _round_trip(records: list[_Record]) -> list[f.OutFrame]:
         data, offsets = f.pack_frames(*f.frame_consumer_records(3, records))
         ring.push_many(data, offsets)
         claim = ring.claim_batch(64)
-        frames = parse_records(list(f.iter_in_frames(claim.records())), SETTINGS)
+        data, offsets = parse_records(in_columns(claim.buffer, claim.offsets), SETTINGS)
         ring.release(claim)
-    return list(f.iter_out_frames(iter(memoryview(x) for x in frames)))
+    return _unframe(data, offsets)
+
+
+def _unframe(data: np.ndarray, offsets: np.ndarray) -> list[f.OutFrame]:
+    view = memoryview(data)
+    frames = (view[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True))
+    return list(f.iter_out_frames(frames))
+
+
+def _columns_of(records: list[f.InRecord]) -> InColumns:
+    frames = [f.IN_HEADER.pack(r.partition, r.offset, r.timestamp,
+                               -1 if r.key is None else len(r.key), r.content)
+              + (r.key or b"") + r.value for r in records]  # fmt: skip
+    data, offsets = f.pack_frames(frames, [len(x) for x in frames])
+    return in_columns(np.frombuffer(data, np.uint8), offsets)
 
 
 def test_results_dead_letters_and_stats_come_back_in_frames() -> None:
@@ -78,8 +93,8 @@ def test_output_format_setting_overrides_the_input_format() -> None:
 
     settings = dataclasses.replace(SETTINGS, output_format="msgpack")
     record = f.InRecord(0, 4, 0, None, f.CONTENT_JSON, orjson.dumps({"text": "a shop"}))
-    frames = [memoryview(frame) for frame in parse_records([record], settings)]
-    (result,) = [x for x in f.iter_out_frames(iter(frames)) if x.kind == f.RESULT]
+    out = _unframe(*parse_records(_columns_of([record]), settings))
+    (result,) = [x for x in out if x.kind == f.RESULT]
     assert result.content == f.CONTENT_MSGPACK
     expected = kernels.encode_result(kernels.parse("a shop", None, "in/0/4"), "msgpack")
     assert result.value == expected
@@ -103,3 +118,49 @@ def test_input_frames_round_trip(items: list[tuple[bytes | None, bytes, bytes | 
     codes = {None: f.CONTENT_NONE, b"x/y": f.CONTENT_NONE, b"application/json": f.CONTENT_JSON,
              b"application/msgpack": f.CONTENT_MSGPACK}  # fmt: skip
     assert [r.content for r in back] == [codes[content] for _k, _v, content in items]
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.none() | st.binary(max_size=12), st.binary(max_size=40)),
+                 min_size=1, max_size=8),
+        min_size=1, max_size=4,
+    )
+)  # fmt: skip
+def test_columns_of_joined_claims_match_the_frames(claims: list[list[tuple]]) -> None:
+    """Several claims joined into one buffer read back as the records that were framed."""
+    parts, expected, n = [], [], 0
+    for items in claims:
+        records = [f.InRecord(n + i, 10 * (n + i), 7 + i, key, i % 3, value)
+                   for i, (key, value) in enumerate(items)]  # fmt: skip
+        columns = _columns_of(records)
+        pad = np.full(5, 0xAB, np.uint8)  # a claim is a window into a bigger arena
+        parts.append((np.concatenate([pad, columns.buffer]), columns_offsets(columns) + 5))
+        expected += records
+        n += len(items)
+    buffer, offsets = join_claims(parts)
+    columns = in_columns(buffer, offsets)
+    assert [columns.record(i) for i in range(len(columns))] == expected
+    assert [bytes(v) for v in columns.values()] == [r.value for r in expected]
+
+
+def columns_offsets(columns: InColumns) -> np.ndarray:
+    return np.concatenate([[0], columns.value_end]).astype(np.int64)
+
+
+def test_result_frames_match_the_one_by_one_frames() -> None:
+    """The compiled frame writer gives the bytes `out_frame` gives, record by record."""
+    records = [f.InRecord(i, 2**40 + i, -5 + i, None if i % 2 else b"key%d" % i, 1,
+                          b"value") for i in range(6)]  # fmt: skip
+    columns = _columns_of(records)
+    ids = [b"id-%d" % i for i in range(6)]
+    values = [b"r" * i for i in range(6)]
+    rows = np.array([5, 0, 3], np.int64)
+    id_data, id_off = f.pack_frames([ids[r] for r in rows], [len(ids[r]) for r in rows])
+    val_data, val_off = f.pack_frames([values[r] for r in rows], [len(values[r]) for r in rows])
+    data, offsets = result_frames(
+        rows, columns, f.CONTENT_MSGPACK, (np.frombuffer(id_data, np.uint8), id_off),
+        (np.frombuffer(val_data, np.uint8), val_off))  # fmt: skip
+    want = [f.out_frame(f.RESULT, records[r], ids[r], f.CONTENT_MSGPACK, values[r]) for r in rows]
+    got = [bytes(data[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    assert got == want

@@ -1,0 +1,153 @@
+"""The drain's batch view of frames: columns in, one arena out, no per-record objects.
+
+A drain handles thousands of records per batch. Reading each input header with `struct`
+and joining each output frame in Python cost more CPU than the GPU kernel; here the input
+headers are read as one numpy structured array, and result frames are written by one
+compiled loop straight from the batch's id arena and the kernel's result arena.
+The frame layouts are the ones `_framing` documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from . import _framing as f
+
+IN_HEADER_DTYPE = np.dtype(
+    [("partition", "<i4"), ("offset", "<i8"), ("timestamp", "<i8"), ("key_len", "<i4"),
+     ("content", "i1")]
+)  # fmt: skip
+assert IN_HEADER_DTYPE.itemsize == f.IN_HEADER.size
+
+
+@dataclass(frozen=True, slots=True)
+class InColumns:
+    """n framed input records over one buffer: header fields, key and value positions."""
+
+    buffer: np.ndarray  # uint8
+    partition: np.ndarray
+    offset: np.ndarray
+    timestamp: np.ndarray
+    content: np.ndarray
+    key_start: np.ndarray
+    key_len: np.ndarray  # -1: no key
+    value_start: np.ndarray
+    value_end: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offset)
+
+    def values(self) -> list[memoryview]:
+        """Zero-copy views of every value (valid while the buffer lives)."""
+        view = memoryview(self.buffer)
+        return [view[a:b] for a, b in zip(self.value_start.tolist(), self.value_end.tolist(),
+                                          strict=True)]  # fmt: skip
+
+    def record(self, i: int) -> f.InRecord:
+        """Record i as the per-record tuple (for dead letters and the one-by-one path)."""
+        k0, kn = int(self.key_start[i]), int(self.key_len[i])
+        key = None if kn < 0 else bytes(self.buffer[k0 : k0 + kn])
+        value = bytes(self.buffer[self.value_start[i] : self.value_end[i]])
+        return f.InRecord(int(self.partition[i]), int(self.offset[i]), int(self.timestamp[i]),
+                          key, int(self.content[i]), value)  # fmt: skip
+
+
+def in_columns(buffer: np.ndarray, offsets: np.ndarray) -> InColumns:
+    """Columns of the frames `buffer[offsets[i]:offsets[i + 1]]`."""
+    starts = offsets[:-1]
+    head = f.IN_HEADER.size
+    rows = buffer[starts[:, None] + np.arange(head)]  # gather every header: (n, 25) bytes
+    headers = rows.view(IN_HEADER_DTYPE).reshape(len(starts))
+    key_len = headers["key_len"].astype(np.int64)
+    key_start = starts + head
+    return InColumns(
+        buffer, headers["partition"].astype(np.int64), headers["offset"].copy(),
+        headers["timestamp"].copy(), headers["content"].astype(np.int64), key_start, key_len,
+        key_start + np.maximum(key_len, 0), offsets[1:].copy(),
+    )  # fmt: skip
+
+
+def join_claims(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Several claims' (buffer, offsets) as one buffer and one offsets array."""
+    if len(parts) == 1:
+        return parts[0]
+    buffers, all_offsets, base = [], [np.zeros(1, np.int64)], 0
+    for buffer, offsets in parts:
+        buffers.append(buffer[offsets[0] : offsets[-1]])
+        all_offsets.append(offsets[1:] - offsets[0] + base)
+        base += int(offsets[-1] - offsets[0])
+    return np.concatenate(buffers), np.concatenate(all_offsets)
+
+
+def result_frames(
+    rows: np.ndarray,
+    columns: InColumns,
+    content: int,
+    ids: tuple[np.ndarray, np.ndarray],
+    results: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """RESULT frames for input rows `rows`: aux = id j, value = result j (j-th of `rows`)."""
+    n = len(rows)
+    id_buf, id_off = ids
+    value_buf, value_off = results
+    key_len = columns.key_len[rows]
+    sizes = (f.OUT_HEADER.size + np.maximum(key_len, 0) + np.diff(id_off) + np.diff(value_off))
+    out_off = np.zeros(n + 1, np.int64)
+    np.cumsum(sizes, out=out_off[1:])
+    out = np.empty(int(out_off[-1]), np.uint8)
+    _write_result_frames(
+        out, out_off, columns.buffer, columns.partition[rows], columns.offset[rows],
+        columns.timestamp[rows], columns.key_start[rows], key_len, content,
+        id_buf, id_off, value_buf, value_off,
+    )  # fmt: skip
+    return out, out_off
+
+
+@numba.njit(cache=True, nogil=True)
+def _put(out, at, value, width):  # little-endian, like the struct layout
+    for b in range(width):
+        out[at + b] = (value >> (8 * b)) & 0xFF
+    return at + width
+
+
+@numba.njit(cache=True, nogil=True)
+def _copy(out, at, src, lo, hi):
+    for k in range(lo, hi):
+        out[at] = src[k]
+        at += 1
+    return at
+
+
+@numba.njit(cache=True, nogil=True)
+def _write_result_frames(out, out_off, src, partition, offset, timestamp, key_start, key_len,
+                         content, id_buf, id_off, value_buf, value_off):  # fmt: skip
+    for j in range(len(out_off) - 1):
+        at = out_off[j]
+        out[at] = 0  # RESULT
+        at = _put(out, at + 1, partition[j], 4)
+        at = _put(out, at, offset[j], 8)
+        at = _put(out, at, timestamp[j], 8)
+        at = _put(out, at, key_len[j], 4)
+        at = _put(out, at, id_off[j + 1] - id_off[j], 4)
+        out[at] = content
+        at += 1
+        if key_len[j] > 0:
+            at = _copy(out, at, src, key_start[j], key_start[j] + key_len[j])
+        at = _copy(out, at, id_buf, id_off[j], id_off[j + 1])
+        _copy(out, at, value_buf, value_off[j], value_off[j + 1])
+
+
+def concat_frames(blocks: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Several (arena, offsets) blocks of frames as one, in order."""
+    if len(blocks) == 1:
+        return blocks[0]
+    return join_claims(blocks)
+
+
+def pack_python_frames(frames: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The few frames built one by one (dead letters, stats) as one block."""
+    data, offsets = f.pack_frames(frames, [len(frame) for frame in frames])
+    return np.frombuffer(data, np.uint8), offsets
