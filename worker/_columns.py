@@ -115,10 +115,8 @@ def _put(out, at, value, width):  # little-endian, like the struct layout
 
 @numba.njit(cache=True, nogil=True)
 def _copy(out, at, src, lo, hi):
-    for k in range(lo, hi):
-        out[at] = src[k]
-        at += 1
-    return at
+    out[at : at + hi - lo] = src[lo:hi]  # a slice copy: LLVM turns it into memcpy
+    return at + hi - lo
 
 
 @numba.njit(cache=True, nogil=True)
