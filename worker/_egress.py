@@ -75,18 +75,23 @@ class Egress:
 
     async def run(self) -> None:
         while True:
-            claim = self.ring.claim_batch(8192, 4 << 20, timeout=0)
-            if claim is None:
+            if not await self.pump():
                 await asyncio.sleep(_IDLE_S)
-                continue
-            try:
-                outgoing = self._unframe(claim)
-            finally:
-                self.ring.release(claim)  # unframing copied every byte out of the ring
-            if outgoing.records:
-                await self._send(outgoing)
-            while self.inflight_records > self.max_inflight_records and self.inflight:
-                await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
+
+    async def pump(self) -> bool:
+        """Send one claim of the output ring; False when the ring was empty."""
+        claim = self.ring.claim_batch(8192, 4 << 20, timeout=0)
+        if claim is None:
+            return False
+        try:
+            outgoing = self._unframe(claim)
+        finally:
+            self.ring.release(claim)  # unframing copied every byte out of the ring
+        if outgoing.records:
+            await self._send(outgoing)
+        while self.inflight_records > self.max_inflight_records and self.inflight:
+            await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
+        return True
 
     def _unframe(self, claim: Claim) -> _Outgoing:
         out = _Outgoing()
