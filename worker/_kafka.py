@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import (
@@ -32,6 +33,8 @@ from aiokafka.errors import (
 )
 from aiokafka.partitioner import murmur2
 from aiokafka.protocol.group import LeaveGroupRequest
+
+from ._murmur import murmur2_many
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +186,21 @@ class PartitionChooser:
         turn = self._next_keyless.get(topic, 0)
         self._next_keyless[topic] = turn + 1
         return partitions[turn % len(partitions)]
+
+    def choose_many(
+        self, topic: str, buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+        partitions: Sequence[int],
+    ) -> np.ndarray:  # fmt: skip
+        """`choose` for a batch, in order: key i is `buffer[starts[i]:][:lengths[i]]`,
+        length -1 meaning no key. One compiled murmur2 call instead of one per key."""
+        count = len(partitions)
+        picked = (murmur2_many(buffer, starts, np.maximum(lengths, 0)) & 0x7FFFFFFF) % count
+        keyless = np.flatnonzero(lengths < 0)
+        if len(keyless):
+            turn = self._next_keyless.get(topic, 0)
+            self._next_keyless[topic] = turn + len(keyless)
+            picked[keyless] = (turn + np.arange(len(keyless))) % count
+        return np.asarray(partitions, np.int64)[picked]
 
 
 async def send_records(
