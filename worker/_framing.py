@@ -128,6 +128,58 @@ def iter_out_frames(frames: Iterator[memoryview]) -> Iterator[OutFrame]:
         yield OutFrame(kind, partition, offset, timestamp, key, aux, content, value)
 
 
+# OUT_HEADER as a numpy record, to decode a whole claim's headers in one step
+_OUT_DTYPE = np.dtype([("kind", "u1"), ("partition", "<i4"), ("offset", "<i8"),
+                       ("timestamp", "<i8"), ("key_len", "<i4"), ("aux_len", "<i4"),
+                       ("content", "i1")])  # fmt: skip
+assert _OUT_DTYPE.itemsize == OUT_HEADER.size
+
+
+class OutColumns:
+    """Output frames decoded column-wise (one numpy array per field) over one `bytes`.
+
+    Egress keeps this instead of per-record objects: one copy of a claim's bytes, and
+    memoryview slices of it handed to the batch builder, which copies them on append.
+    """
+
+    __slots__ = ("data", "buffer", "starts", "ends", "kind", "partition", "offset",
+                 "timestamp", "key_len", "aux_len", "content")  # fmt: skip
+
+    def __init__(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> None:
+        self.data = data
+        self.buffer = np.frombuffer(data, np.uint8)
+        self.starts, self.ends = starts, ends
+        heads = self.buffer[starts[:, None] + np.arange(OUT_HEADER.size)]
+        fields = heads.view(_OUT_DTYPE)[:, 0]
+        for name in _OUT_DTYPE.names or ():
+            setattr(self, name, fields[name])
+
+    @classmethod
+    def of_claim(cls, buffer: np.ndarray, offsets: np.ndarray) -> OutColumns:
+        """Copy a claim (`buffer[offsets[i]:offsets[i + 1]]` is frame i) out of the ring."""
+        return cls(buffer[: offsets[-1]].tobytes(), offsets[:-1], offsets[1:])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def take(self, indices: np.ndarray) -> OutColumns:
+        """The frames at `indices`, sharing this one's bytes."""
+        return OutColumns(self.data, self.starts[indices], self.ends[indices])
+
+    def key_starts(self) -> np.ndarray:
+        return self.starts + OUT_HEADER.size
+
+    def aux_starts(self) -> np.ndarray:
+        return self.key_starts() + np.maximum(self.key_len, 0)
+
+    def frames(self, indices: np.ndarray) -> Iterator[memoryview]:
+        """Whole frames, for `iter_out_frames`."""
+        view = memoryview(self.data)
+        starts, ends = self.starts[indices].tolist(), self.ends[indices].tolist()
+        for start, end in zip(starts, ends, strict=True):
+            yield view[start:end]
+
+
 def dead_aux(code: str, stage: str, message: str) -> bytes:
     return b"\0".join((code.encode(), stage.encode(), message.encode("utf-8", "replace")))
 

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 Headers = Sequence[tuple[str, bytes]]
 # (topic, partition or None to let the adapter pick, key, value, headers)
 OutRecord = tuple[str, int | None, bytes | None, bytes | None, Headers]
+# (key, value, headers) of one record for `send_partition`
+Row = tuple[Any, Any, list[tuple[str, bytes]]]
 RebalanceCallback = Callable[[set[TopicPartition]], Awaitable[None]]
 T = TypeVar("T")
 
@@ -203,6 +205,11 @@ class PartitionChooser:
         return np.asarray(partitions, np.int64)[picked]
 
 
+async def topic_partitions(producer: AIOKafkaProducer, topic: str) -> list[int]:
+    """The topic's partitions, sorted (the order aiokafka's partitioner indexes)."""
+    return sorted(await producer.partitions_for(topic))
+
+
 async def send_records(
     producer: AIOKafkaProducer,
     records: Sequence[OutRecord],
@@ -228,7 +235,7 @@ async def _group_by_partition(
         if partition is None:
             partitions = partitions_by_topic.get(topic)
             if partitions is None:
-                partitions = sorted(await producer.partitions_for(topic))
+                partitions = await topic_partitions(producer, topic)
                 partitions_by_topic[topic] = partitions
             partition = chooser.choose(topic, key, partitions)
         group = grouped.get((topic, partition))
@@ -246,22 +253,37 @@ async def _send_partition(
     indices: list[int],
 ) -> list[SentBatch]:
     sent: list[SentBatch] = []
-    batch = producer.create_batch()
-    batch_indices: list[int] = []
-    for index in indices:
-        _topic, _partition, key, value, headers = records[index]
-        if type(headers) is not list:  # aiokafka's C batch builder only takes a list
-            headers = list(headers)
+    first = 0
+    rows = (_row(records[index]) for index in indices)
+    for count, future in await send_partition(producer, topic, partition, rows):
+        sent.append(SentBatch(topic, partition, indices[first : first + count], future))
+        first += count
+    return sent
+
+
+def _row(record: OutRecord) -> Row:
+    _topic, _partition, key, value, headers = record
+    # aiokafka's C batch builder only takes a list
+    return key, value, headers if type(headers) is list else list(headers)
+
+
+async def send_partition(
+    producer: AIOKafkaProducer, topic: str, partition: int, rows: Iterable[Row]
+) -> list[tuple[int, asyncio.Future[Any]]]:
+    """Queue `rows` to one partition in order, as full batches; (row count, ack future) per
+    batch. Keys and values may be any bytes-like object (a memoryview): `append` copies
+    them into the batch. Header values must be `bytes`, and headers a list."""
+    sent: list[tuple[int, asyncio.Future[Any]]] = []
+    batch, count = producer.create_batch(), 0
+    for key, value, headers in rows:
         if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
             # Full: ship it; the first record of a fresh batch always fits.
-            future = await producer.send_batch(batch, topic, partition=partition)
-            sent.append(SentBatch(topic, partition, batch_indices, future))
-            batch, batch_indices = producer.create_batch(), []
+            sent.append((count, await producer.send_batch(batch, topic, partition=partition)))
+            batch, count = producer.create_batch(), 0
             batch.append(key=key, value=value, timestamp=None, headers=headers)
-        batch_indices.append(index)
-    if batch_indices:
-        future = await producer.send_batch(batch, topic, partition=partition)
-        sent.append(SentBatch(topic, partition, batch_indices, future))
+        count += 1
+    if count:
+        sent.append((count, await producer.send_batch(batch, topic, partition=partition)))
     return sent
 
 
