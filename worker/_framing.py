@@ -72,19 +72,39 @@ def pack_frames(parts: list[bytes], sizes: list[int]) -> tuple[bytes, np.ndarray
     return b"".join(parts), offsets
 
 
+# headers tuple -> content code: producers send few distinct header sets, and parsing the
+# content-type per record cost more than the rest of the framing
+_CODE_OF_HEADERS: dict[Any, int] = {}
+_MAX_CACHED_HEADERS = 1024
+
+
+def _content_code_cached(headers: Sequence[tuple[str, bytes]]) -> int:
+    try:
+        return _CODE_OF_HEADERS[headers]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable list of headers: no cache
+        return content_code(headers)
+    if len(_CODE_OF_HEADERS) >= _MAX_CACHED_HEADERS:
+        _CODE_OF_HEADERS.clear()  # unique headers (trace ids, say) must not grow it forever
+    code = _CODE_OF_HEADERS[headers] = content_code(headers)
+    return code
+
+
 def frame_consumer_records(partition: int, records: Sequence[Any]) -> tuple[list[bytes], list[int]]:
     """Frames for one partition's fetched ConsumerRecords (parts and per-frame sizes)."""
     parts: list[bytes] = []
     sizes: list[int] = []
-    pack = IN_HEADER.pack
+    pack, head = IN_HEADER.pack, IN_HEADER.size
     for r in records:
-        key, value = r.key, r.value or b""
-        key_len = -1 if key is None else len(key)
-        parts.append(pack(partition, r.offset, r.timestamp, key_len, content_code(r.headers)))
-        if key:
-            parts.append(key)
-        parts.append(value)
-        sizes.append(IN_HEADER.size + max(key_len, 0) + len(value))
+        key, value, headers = r.key, r.value or b"", r.headers
+        code = _content_code_cached(headers) if headers else CONTENT_NONE
+        if key is None:
+            parts += (pack(partition, r.offset, r.timestamp, -1, code), value)
+            sizes.append(head + len(value))
+        else:
+            parts += (pack(partition, r.offset, r.timestamp, len(key), code), key, value)
+            sizes.append(head + len(key) + len(value))
     return parts, sizes
 
 
