@@ -7,8 +7,8 @@ part. Stages, each in CPU-µs per record (`time.process_time` of this process; t
 is another process):
 
 - `consume`  (baseline) `getmany` of the input records: aiokafka's own cost;
-- `produce`  (baseline) a pass-through `send_records` of fixed results with a chosen
-  partition and no headers, awaiting the acks: aiokafka's own cost;
+- `produce`  (baseline) fixed results to the input's partition, no headers, through
+  aiokafka's batch API (`create_batch/append/send_batch`), awaiting the acks;
 - `ingest`   `Ingest._push_fetched`: track offsets, frame the fetched ConsumerRecords,
   one push into a real input ring;
 - `egress`   `Egress.pump` until the output ring is empty, then every ack: unframe,
@@ -29,6 +29,7 @@ import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -173,8 +174,7 @@ def _settle(egress: Egress) -> Callable[[], Awaitable[None]]:
 
 
 async def bench_produce(bootstrap: str, batches: list[dict], result: bytes) -> float:
-    """Baseline: results to the input's partition, no headers, no framing (bench.e2e's
-    passthrough)."""
+    """Baseline: aiokafka's batch API alone, results to the input's partition, no headers."""
     producer = await start_producer(bootstrap, idempotence="off")
     try:
 
@@ -182,13 +182,23 @@ async def bench_produce(bootstrap: str, batches: list[dict], result: bytes) -> f
             futures = []
             for batch in batches:
                 for tp, records in batch.items():
-                    out = [(OUTPUT, tp.partition, r.key, result, ()) for r in records]
-                    futures += [b.future for b in await send_records(producer, out)]
+                    futures += await _produce_plain(producer, tp.partition, records, result)
             await asyncio.gather(*futures)
 
         return await _timed(run)
     finally:
         await producer.stop()
+
+
+async def _produce_plain(producer: Any, partition: int, records: list, result: bytes) -> list:
+    futures, batch = [], producer.create_batch()
+    for r in records:
+        if batch.append(key=r.key, value=result, timestamp=None, headers=[]) is None:
+            futures.append(await producer.send_batch(batch, OUTPUT, partition=partition))
+            batch = producer.create_batch()
+            batch.append(key=r.key, value=result, timestamp=None, headers=[])
+    futures.append(await producer.send_batch(batch, OUTPUT, partition=partition))
+    return futures
 
 
 async def run_all(bootstrap: str, args: argparse.Namespace) -> dict[str, list[float]]:
