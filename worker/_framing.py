@@ -164,6 +164,13 @@ class OutColumns:
 
     __slots__ = ("data", "buffer", "starts", "ends", "kind", "partition", "offset",
                  "timestamp", "key_len", "aux_len", "content")  # fmt: skip
+    kind: np.ndarray  # one array per OUT_HEADER field, set from _OUT_DTYPE's names
+    partition: np.ndarray
+    offset: np.ndarray
+    timestamp: np.ndarray
+    key_len: np.ndarray
+    aux_len: np.ndarray
+    content: np.ndarray
 
     def __init__(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> None:
         self.data = data

@@ -11,14 +11,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_JIT = {"nogil": True, "cache": True}
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
 
 
-@njit(**_JIT)
-def _hash_one(buffer: np.ndarray, start: int, length: int) -> int:
+@njit(nogil=True, cache=True)
+def _hash_one(buffer: np.ndarray, start: int, length: int) -> np.uint64:
     # uint64 throughout: a 32-bit value times _M fits, and masking gives Java's int wrap
     m, mask = np.uint64(_M), np.uint64(_MASK)
     h = (np.uint64(_SEED) ^ np.uint64(length)) & mask
@@ -43,7 +42,7 @@ def _hash_one(buffer: np.ndarray, start: int, length: int) -> int:
     return h
 
 
-@njit(**_JIT)
+@njit(nogil=True, cache=True)
 def _hash_many(buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray, out: np.ndarray):
     for j in range(len(starts)):
         out[j] = _hash_one(buffer, starts[j], lengths[j])
