@@ -13,6 +13,7 @@ import functools
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from schemas import SCHEMA_VERSION, DeadLetter
 
 from . import _framing as f
 from ._delivery import Delivery
-from ._kafka import OutRecord, PartitionChooser, send_records
+from ._kafka import PartitionChooser, Row, send_partition, topic_partitions
 from ._metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -36,19 +37,9 @@ _CONTENT_HEADER = {
     f.CONTENT_JSON: b"application/json",
     f.CONTENT_MSGPACK: b"application/msgpack",
 }
-
-
-class _Outgoing:
-    """One claim's records in Kafka form, with the input (partition, offset, ts) of each."""
-
-    __slots__ = ("records", "partitions", "offsets", "timestamps", "dead_codes")
-
-    def __init__(self) -> None:
-        self.records: list[OutRecord] = []
-        self.partitions: list[int] = []
-        self.offsets: list[int] = []
-        self.timestamps: list[int] = []
-        self.dead_codes: dict[int, str] = {}  # record index -> error code
+# built once: every result shares these header tuples
+_CONTENT_TYPE = {code: ("content-type", value) for code, value in _CONTENT_HEADER.items()}
+_VERSION_HEADER = ("grump-schema-version", _SCHEMA_VERSION)
 
 
 class Egress:
@@ -79,22 +70,32 @@ class Egress:
 
     async def run(self) -> None:
         while True:
-            claim = self.ring.claim_batch(8192, 4 << 20, timeout=0)
-            if claim is None:
+            if not await self.pump():
                 await asyncio.sleep(_IDLE_S)
-                continue
-            try:
-                outgoing = self._unframe(claim)
-            finally:
-                self.ring.release(claim)  # unframing copied every byte out of the ring
-            if outgoing.records:
-                await self._send(outgoing)
-            while self.inflight_records > self.max_inflight_records and self.inflight:
-                await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
 
-    def _unframe(self, claim: Claim) -> _Outgoing:
-        out = _Outgoing()
-        for frame in f.iter_out_frames(claim.records()):
+    async def pump(self) -> bool:
+        """Send one claim of the output ring; False when the ring was empty."""
+        claim = self.ring.claim_batch(8192, 4 << 20, timeout=0)
+        if claim is None:
+            return False
+        try:
+            outgoing = self._unframe(claim)
+        finally:
+            self.ring.release(claim)  # unframing copied every byte out of the ring
+        if len(outgoing):
+            await self._send(outgoing)
+        while self.inflight_records > self.max_inflight_records and self.inflight:
+            await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
+        return True
+
+    def _unframe(self, claim: Claim) -> f.OutColumns:
+        """Results and dead letters of a claim (copied out of the ring in one piece);
+        drains' STATS and WARM frames update metrics here."""
+        frames = f.OutColumns.of_claim(claim.buffer, claim.offsets)
+        control = np.flatnonzero(frames.kind > f.DEAD)
+        if not len(control):
+            return frames
+        for frame in f.iter_out_frames(frames.frames(control)):
             if frame.kind == f.STATS:
                 self._record_stats(frame)
                 continue
@@ -102,21 +103,7 @@ class Egress:
                 self.warm_drains += 1
                 self.metrics.jit_compile_seconds.set(frame.offset / 1e9)
                 continue
-            if frame.kind == f.RESULT:
-                headers = [("content-type", _CONTENT_HEADER[frame.content]),
-                           ("grump-schema-version", _SCHEMA_VERSION),
-                           ("grump-intent-id", frame.aux)]  # fmt: skip
-                out.records.append((self.output_topic, None, frame.key, frame.value, headers))
-            else:
-                code, stage, message = f.split_dead_aux(frame.aux)
-                letter = DeadLetter(frame.value, code, message, stage, self.input_topic,
-                                    frame.partition, frame.offset)  # fmt: skip
-                out.dead_codes[len(out.records)] = code
-                out.records.append((self.dlq_topic, None, frame.key, frame.value, letter.headers()))
-            out.partitions.append(frame.partition)
-            out.offsets.append(frame.offset)
-            out.timestamps.append(frame.timestamp)
-        return out
+        return frames.take(np.flatnonzero(frames.kind <= f.DEAD))
 
     def _record_stats(self, frame: f.OutFrame) -> None:
         details = orjson.loads(frame.aux)
@@ -152,55 +139,76 @@ class Egress:
         self._busy_at_last_update = dict(self.gpu_busy_seconds)
         self._utilization_since = now
 
-    async def _send(self, out: _Outgoing) -> None:
-        partitions = np.asarray(out.partitions, np.int64)
-        offsets = np.asarray(out.offsets, np.int64)
-        stamps = np.asarray(out.timestamps, np.int64)
-        for sent in await send_records(self.producer, out.records, self.chooser):
-            picked = np.asarray(sent.indices)
-            codes = Counter(out.dead_codes[i] for i in sent.indices if i in out.dead_codes)
-            records = [out.records[i] for i in sent.indices]
-            done = functools.partial(
-                self._on_ack, records, partitions[picked], offsets[picked], stamps[picked], codes
-            )
-            self.inflight.add(sent.future)
-            self.inflight_records += len(picked)
-            sent.future.add_done_callback(done)
+    async def _send(self, out: f.OutColumns) -> None:
+        """Queue results to the output topic and dead letters to the DLQ, partitioned by key
+        (murmur2, as aiokafka), per-partition batches in record order."""
+        dead = out.kind == f.DEAD
+        if not dead.all():
+            results = out if not dead.any() else out.take(np.flatnonzero(~dead))
+            await self._send_topic(results, self.output_topic, self._result_rows)
+        if dead.any():
+            await self._send_topic(out.take(np.flatnonzero(dead)), self.dlq_topic, self._dead_rows)
 
-    def _on_ack(
-        self,
-        records: list[OutRecord],
-        partitions: np.ndarray,
-        offsets: np.ndarray,
-        stamps: np.ndarray,
-        codes: Counter[str],
-        future: asyncio.Future[Any],
-    ) -> None:
+    async def _send_topic(self, out: f.OutColumns, topic: str, rows: Any) -> None:
+        partitions = await topic_partitions(self.producer, topic)
+        chosen = self.chooser.choose_many(topic, out.buffer, out.key_starts(), out.key_len,
+                                          partitions)  # fmt: skip
+        order = np.argsort(chosen, kind="stable")  # stable: record order within a partition
+        for group in np.split(order, np.flatnonzero(np.diff(chosen[order])) + 1):
+            first = 0
+            batches = await send_partition(self.producer, topic, int(chosen[group[0]]),
+                                           rows(out, group))  # fmt: skip
+            for count, future in batches:
+                picked, first = group[first : first + count], first + count
+                self.inflight.add(future)
+                self.inflight_records += count
+                future.add_done_callback(functools.partial(self._on_ack, out, picked))
+
+    def _result_rows(self, out: f.OutColumns, picked: np.ndarray) -> Iterator[Row]:
+        """(key, value, headers) per result; key and value are views of `out.data`."""
+        key_starts = out.key_starts()[picked]
+        key_lens = out.key_len[picked]
+        key_ends = key_starts + np.maximum(key_lens, 0)
+        aux_ends = key_ends + out.aux_len[picked]
+        view, data = memoryview(out.data), out.data
+        columns = (key_starts.tolist(), key_ends.tolist(), aux_ends.tolist(),
+                   out.ends[picked].tolist(), (key_lens >= 0).tolist(),
+                   out.content[picked].tolist())  # fmt: skip
+        for key_start, key_end, aux_end, end, keyed, content in zip(*columns, strict=True):
+            yield (view[key_start:key_end] if keyed else None, view[aux_end:end],
+                   [_CONTENT_TYPE[content], _VERSION_HEADER,
+                    ("grump-intent-id", data[key_end:aux_end])])  # fmt: skip
+
+    def _dead_rows(self, out: f.OutColumns, picked: np.ndarray) -> Iterator[Row]:
+        """The original bytes with `DeadLetter.headers()`: rare, so per-frame objects."""
+        for frame in f.iter_out_frames(out.frames(picked)):
+            code, stage, message = f.split_dead_aux(frame.aux)
+            letter = DeadLetter(frame.value, code, message, stage, self.input_topic,
+                                frame.partition, frame.offset)  # fmt: skip
+            yield frame.key, frame.value, letter.headers()
+
+    def _on_ack(self, out: f.OutColumns, picked: np.ndarray, future: asyncio.Future[Any]) -> None:
         self.inflight.discard(future)
-        self.inflight_records -= len(offsets)
+        self.inflight_records -= len(picked)
         if future.cancelled() or future.exception() is not None:
             error = "cancelled" if future.cancelled() else repr(future.exception())
-            log.warning("produce of %d records failed (%s); sending again", len(records), error)
-            self._resend(records, partitions, offsets, stamps, codes)
+            log.warning("produce of %d records failed (%s); sending again", len(picked), error)
+            self._resend(out.take(picked))
             return
-        self.delivery.ack(partitions, offsets)
-        dead = sum(codes.values())
-        if dead:
+        self.delivery.ack(out.partition[picked], out.offset[picked])
+        dead = picked[out.kind[picked] == f.DEAD]
+        if len(dead):
+            codes = Counter(f.split_dead_aux(frame.aux)[0]
+                            for frame in f.iter_out_frames(out.frames(dead)))  # fmt: skip
             for code, count in codes.items():
                 self.metrics.dead_letters.labels(code).inc(count)
-        self.metrics.results_produced.inc(len(offsets) - dead)
+        self.metrics.results_produced.inc(len(picked) - len(dead))
         # One sample per acked batch (its oldest record): no per-record metric calls.
-        self.metrics.latency_seconds.observe(max(0.0, time.time() - int(stamps.min()) / 1000))
+        stamp_ms = int(out.timestamp[picked].min())
+        self.metrics.latency_seconds.observe(max(0.0, time.time() - stamp_ms / 1000))
 
-    def _resend(self, records: list[OutRecord], *arrays: Any) -> None:
-        partitions, offsets, stamps, codes = arrays
-        retry = _Outgoing()
-        retry.records, retry.timestamps = records, stamps.tolist()
-        retry.partitions, retry.offsets = partitions.tolist(), offsets.tolist()
-        retry.dead_codes = {}  # counted when the retry is acked
-        for index, (topic, _p, _k, _v, headers) in enumerate(records):
-            if topic == self.dlq_topic:
-                retry.dead_codes[index] = dict(headers).get("grump-error-code", b"").decode()
+    def _resend(self, retry: f.OutColumns) -> None:
+        """Send again after a pause; the offsets stay unacked (so uncommitted) meanwhile."""
 
         async def again() -> None:
             await asyncio.sleep(_RESEND_BACKOFF_S)

@@ -74,19 +74,39 @@ def pack_frames(parts: list[bytes], sizes: list[int]) -> tuple[bytes, np.ndarray
     return b"".join(parts), offsets
 
 
+# headers tuple -> content code: producers send few distinct header sets, and parsing the
+# content-type per record cost more than the rest of the framing
+_CODE_OF_HEADERS: dict[Any, int] = {}
+_MAX_CACHED_HEADERS = 1024
+
+
+def _content_code_cached(headers: Sequence[tuple[str, bytes]]) -> int:
+    try:
+        return _CODE_OF_HEADERS[headers]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable list of headers: no cache
+        return content_code(headers)
+    if len(_CODE_OF_HEADERS) >= _MAX_CACHED_HEADERS:
+        _CODE_OF_HEADERS.clear()  # unique headers (trace ids, say) must not grow it forever
+    code = _CODE_OF_HEADERS[headers] = content_code(headers)
+    return code
+
+
 def frame_consumer_records(partition: int, records: Sequence[Any]) -> tuple[list[bytes], list[int]]:
     """Frames for one partition's fetched ConsumerRecords (parts and per-frame sizes)."""
     parts: list[bytes] = []
     sizes: list[int] = []
-    pack = IN_HEADER.pack
+    pack, head = IN_HEADER.pack, IN_HEADER.size
     for r in records:
-        key, value = r.key, r.value or b""
-        key_len = -1 if key is None else len(key)
-        parts.append(pack(partition, r.offset, r.timestamp, key_len, content_code(r.headers)))
-        if key:
-            parts.append(key)
-        parts.append(value)
-        sizes.append(IN_HEADER.size + max(key_len, 0) + len(value))
+        key, value, headers = r.key, r.value or b"", r.headers
+        code = _content_code_cached(headers) if headers else CONTENT_NONE
+        if key is None:
+            parts += (pack(partition, r.offset, r.timestamp, -1, code), value)
+            sizes.append(head + len(value))
+        else:
+            parts += (pack(partition, r.offset, r.timestamp, len(key), code), key, value)
+            sizes.append(head + len(key) + len(value))
     return parts, sizes
 
 
@@ -129,6 +149,65 @@ def iter_out_frames(frames: Iterator[memoryview]) -> Iterator[OutFrame]:
         aux = bytes(frame[key_end:aux_end])
         value = bytes(frame[aux_end:])
         yield OutFrame(kind, partition, offset, timestamp, key, aux, content, value)
+
+
+# OUT_HEADER as a numpy record, to decode a whole claim's headers in one step
+_OUT_DTYPE = np.dtype([("kind", "u1"), ("partition", "<i4"), ("offset", "<i8"),
+                       ("timestamp", "<i8"), ("key_len", "<i4"), ("aux_len", "<i4"),
+                       ("content", "i1")])  # fmt: skip
+assert _OUT_DTYPE.itemsize == OUT_HEADER.size
+
+
+class OutColumns:
+    """Output frames decoded column-wise (one numpy array per field) over one `bytes`.
+
+    Egress keeps this instead of per-record objects: one copy of a claim's bytes, and
+    memoryview slices of it handed to the batch builder, which copies them on append.
+    """
+
+    __slots__ = ("data", "buffer", "starts", "ends", "kind", "partition", "offset",
+                 "timestamp", "key_len", "aux_len", "content")  # fmt: skip
+    kind: np.ndarray  # one array per OUT_HEADER field, set from _OUT_DTYPE's names
+    partition: np.ndarray
+    offset: np.ndarray
+    timestamp: np.ndarray
+    key_len: np.ndarray
+    aux_len: np.ndarray
+    content: np.ndarray
+
+    def __init__(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> None:
+        self.data = data
+        self.buffer = np.frombuffer(data, np.uint8)
+        self.starts, self.ends = starts, ends
+        heads = self.buffer[starts[:, None] + np.arange(OUT_HEADER.size)]
+        fields = heads.view(_OUT_DTYPE)[:, 0]
+        for name in _OUT_DTYPE.names or ():
+            setattr(self, name, fields[name])
+
+    @classmethod
+    def of_claim(cls, buffer: np.ndarray, offsets: np.ndarray) -> OutColumns:
+        """Copy a claim (`buffer[offsets[i]:offsets[i + 1]]` is frame i) out of the ring."""
+        return cls(buffer[: offsets[-1]].tobytes(), offsets[:-1], offsets[1:])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def take(self, indices: np.ndarray) -> OutColumns:
+        """The frames at `indices`, sharing this one's bytes."""
+        return OutColumns(self.data, self.starts[indices], self.ends[indices])
+
+    def key_starts(self) -> np.ndarray:
+        return self.starts + OUT_HEADER.size
+
+    def aux_starts(self) -> np.ndarray:
+        return self.key_starts() + np.maximum(self.key_len, 0)
+
+    def frames(self, indices: np.ndarray) -> Iterator[memoryview]:
+        """Whole frames, for `iter_out_frames`."""
+        view = memoryview(self.data)
+        starts, ends = self.starts[indices].tolist(), self.ends[indices].tolist()
+        for start, end in zip(starts, ends, strict=True):
+            yield view[start:end]
 
 
 def dead_aux(code: str, stage: str, message: str) -> bytes:

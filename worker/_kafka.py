@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+import numpy as np
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import (
@@ -33,11 +34,15 @@ from aiokafka.errors import (
 from aiokafka.partitioner import murmur2
 from aiokafka.protocol.group import LeaveGroupRequest
 
+from ._murmur import murmur2_many
+
 log = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, bytes]]
 # (topic, partition or None to let the adapter pick, key, value, headers)
 OutRecord = tuple[str, int | None, bytes | None, bytes | None, Headers]
+# (key, value, headers) of one record for `send_partition`
+Row = tuple[Any, Any, list[tuple[str, bytes]]]
 RebalanceCallback = Callable[[set[TopicPartition]], Awaitable[None]]
 T = TypeVar("T")
 
@@ -184,6 +189,26 @@ class PartitionChooser:
         self._next_keyless[topic] = turn + 1
         return partitions[turn % len(partitions)]
 
+    def choose_many(
+        self, topic: str, buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
+        partitions: Sequence[int],
+    ) -> np.ndarray:  # fmt: skip
+        """`choose` for a batch, in order: key i is `buffer[starts[i]:][:lengths[i]]`,
+        length -1 meaning no key. One compiled murmur2 call instead of one per key."""
+        count = len(partitions)
+        picked = (murmur2_many(buffer, starts, np.maximum(lengths, 0)) & 0x7FFFFFFF) % count
+        keyless = np.flatnonzero(lengths < 0)
+        if len(keyless):
+            turn = self._next_keyless.get(topic, 0)
+            self._next_keyless[topic] = turn + len(keyless)
+            picked[keyless] = (turn + np.arange(len(keyless))) % count
+        return np.asarray(partitions, np.int64)[picked]
+
+
+async def topic_partitions(producer: AIOKafkaProducer, topic: str) -> list[int]:
+    """The topic's partitions, sorted (the order aiokafka's partitioner indexes)."""
+    return sorted(await producer.partitions_for(topic))
+
 
 async def send_records(
     producer: AIOKafkaProducer,
@@ -210,7 +235,7 @@ async def _group_by_partition(
         if partition is None:
             partitions = partitions_by_topic.get(topic)
             if partitions is None:
-                partitions = sorted(await producer.partitions_for(topic))
+                partitions = await topic_partitions(producer, topic)
                 partitions_by_topic[topic] = partitions
             partition = chooser.choose(topic, key, partitions)
         group = grouped.get((topic, partition))
@@ -228,22 +253,37 @@ async def _send_partition(
     indices: list[int],
 ) -> list[SentBatch]:
     sent: list[SentBatch] = []
-    batch = producer.create_batch()
-    batch_indices: list[int] = []
-    for index in indices:
-        _topic, _partition, key, value, headers = records[index]
-        if type(headers) is not list:  # aiokafka's C batch builder only takes a list
-            headers = list(headers)
+    first = 0
+    rows = (_row(records[index]) for index in indices)
+    for count, future in await send_partition(producer, topic, partition, rows):
+        sent.append(SentBatch(topic, partition, indices[first : first + count], future))
+        first += count
+    return sent
+
+
+def _row(record: OutRecord) -> Row:
+    _topic, _partition, key, value, headers = record
+    # aiokafka's C batch builder only takes a list
+    return key, value, headers if type(headers) is list else list(headers)
+
+
+async def send_partition(
+    producer: AIOKafkaProducer, topic: str, partition: int, rows: Iterable[Row]
+) -> list[tuple[int, asyncio.Future[Any]]]:
+    """Queue `rows` to one partition in order, as full batches; (row count, ack future) per
+    batch. Keys and values may be any bytes-like object (a memoryview): `append` copies
+    them into the batch. Header values must be `bytes`, and headers a list."""
+    sent: list[tuple[int, asyncio.Future[Any]]] = []
+    batch, count = producer.create_batch(), 0
+    for key, value, headers in rows:
         if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
             # Full: ship it; the first record of a fresh batch always fits.
-            future = await producer.send_batch(batch, topic, partition=partition)
-            sent.append(SentBatch(topic, partition, batch_indices, future))
-            batch, batch_indices = producer.create_batch(), []
+            sent.append((count, await producer.send_batch(batch, topic, partition=partition)))
+            batch, count = producer.create_batch(), 0
             batch.append(key=key, value=value, timestamp=None, headers=headers)
-        batch_indices.append(index)
-    if batch_indices:
-        future = await producer.send_batch(batch, topic, partition=partition)
-        sent.append(SentBatch(topic, partition, batch_indices, future))
+        count += 1
+    if count:
+        sent.append((count, await producer.send_batch(batch, topic, partition=partition)))
     return sent
 
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 
+import numpy as np
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
@@ -320,3 +321,23 @@ def test_keyed_partition_matches_aiokafka_for_any_key(key: bytes, partition_coun
     partitions = list(range(partition_count))
     expected = DefaultPartitioner()(key, partitions, partitions)
     assert PartitionChooser().choose("t", key, partitions) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.binary(max_size=40)), max_size=30), st.integers(1, 64))
+def test_batch_choice_equals_one_by_one_choice(keys: list[bytes | None], partition_count: int):
+    """Keyed: aiokafka's partition; keyless: the same round-robin turns, also across calls."""
+    partitions = list(range(10, 10 + partition_count))
+    data = b"".join(k or b"" for k in keys)
+    lengths = np.array([-1 if k is None else len(k) for k in keys], np.int64)
+    starts = np.zeros(len(keys), np.int64)
+    np.cumsum(np.maximum(lengths, 0)[:-1], out=starts[1:])
+    one_by_one, batched = PartitionChooser(), PartitionChooser()
+    for _ in range(2):
+        expected = [one_by_one.choose("t", k, partitions) for k in keys]
+        buffer = np.frombuffer(data, np.uint8)
+        got = batched.choose_many("t", buffer, starts, lengths, partitions)
+        assert got.tolist() == expected
+    for key, partition in zip(keys, expected, strict=True):
+        if key is not None:
+            assert partition == DefaultPartitioner()(key, partitions, partitions)
