@@ -36,7 +36,7 @@ def _frames(count: int, dead_every: int) -> list[bytes]:
         else:
             content = f.CONTENT_MSGPACK if i % 2 else f.CONTENT_JSON
             frames.append(f.out_frame(f.RESULT, source, b"id-%d" % i, content, b"result-%d" % i))
-    return frames + [f.stats_frame(count, 1_000, "cpu")]
+    return frames + [f.stats_frame(count, 1_000, {"backend": "cpu"})]
 
 
 class _Setup:
