@@ -231,7 +231,7 @@ def _ring_fill(worker: Any) -> float:
 
 def worker_report(worker: Any) -> dict:
     """Histograms and GPU counters from the worker's own metrics registry."""
-    report: dict[str, Any] = {"batch_buckets": {}, "gpu": {}}
+    report: dict[str, Any] = {"batch_buckets": {}, "drain_batches": {}, "gpu": {}}
     for family in worker.metrics.registry.collect():
         for s in family.samples:
             if s.name == "grump_batch_size_records_bucket":
@@ -239,6 +239,8 @@ def worker_report(worker: Any) -> dict:
             elif s.name in ("grump_batch_size_records_sum", "grump_batch_size_records_count",
                             "grump_kernel_seconds_sum", "grump_jit_compile_seconds"):  # fmt: skip
                 report[s.name] = report.get(s.name, 0.0) + s.value
+            elif s.name == "grump_drain_batches_total":
+                report["drain_batches"][s.labels["drain"]] = int(s.value)
             elif s.name == "grump_gpu_seconds_total":
                 key = f"{s.labels['stage']}_s"
                 report["gpu"][key] = report["gpu"].get(key, 0.0) + s.value

@@ -279,8 +279,11 @@ def _batches(reports: list[dict]) -> dict:
         if at_or_below > below:
             histogram[f"<={le}"] = int(at_or_below - below)
         below = at_or_below
+    per_drain = [[r["drain_batches"][k] for k in sorted(r.get("drain_batches", {}), key=int)]
+                 for r in reports]  # fmt: skip
     return {
-        "batches": int(count), "batch_mean": round(total / max(count, 1), 1),
+        "batches": int(count), "batches_per_drain": per_drain,
+        "batch_mean": round(total / max(count, 1), 1),
         "batch_p50": _bucket_quantile(buckets, 0.5), "batch_hist": histogram,
         "kernel_s": round(kernel_s, 2),
         "warm_s_max": round(max(r.get("grump_jit_compile_seconds", 0) for r in reports), 2),

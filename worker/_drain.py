@@ -70,7 +70,7 @@ class _Group:
 
 
 def parse_records(
-    columns: InColumns, settings: DrainSettings, device: int | None = None
+    columns: InColumns, settings: DrainSettings, device: int | None = None, slot: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Output frames for the framed records in `columns`, as one (arena, offsets) block:
     results in input order per format, then dead letters, then one stats frame per batch.
@@ -97,7 +97,7 @@ def parse_records(
         group.ids.append(request.id or derived_id(settings.input_topic, partitions[i],
                                                   offsets[i]))  # fmt: skip
         group.constraints.append(request.constraints)
-    blocks = [_encode_group(columns, group, fmt, settings.backend, device, loose)
+    blocks = [_encode_group(columns, group, fmt, settings.backend, (device, slot), loose)
               for fmt, group in groups.items()]  # fmt: skip
     return concat_frames([*blocks, pack_python_frames(loose)])
 
@@ -109,7 +109,7 @@ def _output_format(setting: str, content_type: str | None, value: memoryview) ->
 
 
 def _encode_group(
-    columns: InColumns, group: _Group, fmt: str, backend: str, device: int | None,
+    columns: InColumns, group: _Group, fmt: str, backend: str, where: tuple[int | None, int],
     loose: list[bytes],
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Result frames of one group; its stats frame (and any dead letters) go to `loose`."""
@@ -123,7 +123,8 @@ def _encode_group(
         log.exception("batch parse failed; retrying its %d intents one by one", len(rows))
         rows, batch, encoded = _encode_one_by_one(columns, group, fmt, backend, loose)
     elapsed_ns = time.perf_counter_ns() - started
-    details = {"backend": kernels.choose_backend(backend, len(group.rows))}
+    device, slot = where
+    details = {"backend": kernels.choose_backend(backend, len(group.rows)), "drain": slot}
     if details["backend"] == "gpu":
         details.update(_gpu_details(gpu_before, kernels.stats(), device))
     loose.append(f.stats_frame(len(group.rows), elapsed_ns, details))
@@ -165,9 +166,17 @@ def _gpu_details(before: dict[str, Any] | None, after: dict[str, Any], device: i
 
 
 def drain_main(
-    in_name: str, out_name: str, settings: DrainSettings, stop: Any, device: int | None = None
+    in_name: str,
+    out_name: str,
+    settings: DrainSettings,
+    stop: Any,
+    device: int | None = None,
+    slot: int = 0,
 ) -> None:
-    """Entry point of a drain process (spawned): loop until the parent sets `stop`."""
+    """Entry point of a drain process (spawned): loop until the parent sets `stop`.
+
+    `slot` is the drain's place in the pool: its stats name it, so the parent can show how
+    the shared input ring spread the batches over the drains."""
     if device is not None:  # before the GPU backend is first imported (lazily, on first use)
         os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: parent decides
@@ -180,7 +189,7 @@ def drain_main(
         if not claims:
             continue
         buffer, offsets = join_claims([(claim.buffer, claim.offsets) for claim in claims])
-        data, offsets = parse_records(in_columns(buffer, offsets), settings, device)
+        data, offsets = parse_records(in_columns(buffer, offsets), settings, device, slot)
         if not _push_all(outbound, data, offsets, stop):
             return  # stopping with results unpushed: the claims stay for reclaim_dead
         for claim in claims:
@@ -276,7 +285,8 @@ class DrainPool:
     def _spawn(self, slot: int) -> None:
         process = self._context.Process(
             target=drain_main,
-            args=(*self._args, self._devices[slot % len(self._devices)] if self._devices else None),
+            args=(*self._args, self._devices[slot % len(self._devices)] if self._devices else None,
+                  slot),
             name=f"grump-drain-{slot}",
             daemon=True,
         )

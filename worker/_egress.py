@@ -113,6 +113,7 @@ class Egress:
             histogram = self._kernel_seconds[backend] = self.metrics.kernel_seconds.labels(backend)
         histogram.observe(frame.offset / 1e9)
         self.metrics.batch_size_records.observe(frame.partition)
+        self.metrics.drain_batches.labels(str(details.get("drain", 0))).inc()
         if "kernel_s" in details:
             self._record_gpu(details)
 

@@ -22,6 +22,7 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "grump_rebalances_total": ("counter", "Partition assignments and revocations", ("kind",)),
     "grump_drain_restarts_total": ("counter", "Drain processes restarted after dying", ()),
     "grump_batch_size_records": ("histogram", "Records per parsed batch", ()),
+    "grump_drain_batches_total": ("counter", "Batches parsed, per drain slot", ("drain",)),
     "grump_kernel_seconds": ("histogram", "Parse + encode time per batch", ("backend",)),
     "grump_latency_seconds": (
         "histogram", "Input record timestamp to result acknowledgement", ()),

@@ -37,4 +37,5 @@ def test_grump_and_naive_modes_deliver_every_intent() -> None:
     grump = rows[0]
     assert grump["drains_per_replica"] >= 1 and grump["batches"] >= 1
     assert sum(grump["batch_hist"].values()) == grump["batches"]
+    assert sum(map(sum, grump["batches_per_drain"])) == grump["batches"]
     assert grump["cpu_s_per_m"] > 0  # the replica and its drain processes, read from /proc

@@ -27,8 +27,9 @@ def test_gpu_batch_stats_reach_the_gpu_metrics():
 
     metrics = Metrics()
     egress = Egress(None, None, None, metrics, ("in", "out", "dlq"))
-    details = {"backend": "gpu", "device": 1, "groups": 1, "h2d_bytes": 4096, "h2d_s": 0.001,
-               "kernel_s": 0.004, "d2h_bytes": 65536, "d2h_s": 0.002, "memory_bytes": 1 << 20}
+    details = {"backend": "gpu", "drain": 3, "device": 1, "groups": 1, "h2d_bytes": 4096,
+               "h2d_s": 0.001, "kernel_s": 0.004, "d2h_bytes": 65536, "d2h_s": 0.002,
+               "memory_bytes": 1 << 20}  # fmt: skip
     frame = next(f.iter_out_frames(iter([memoryview(f.stats_frame(512, 7_000_000, details))])))
     egress._record_stats(frame)
     egress._record_stats(frame)
@@ -39,5 +40,6 @@ def test_gpu_batch_stats_reach_the_gpu_metrics():
     assert 'grump_gpu_seconds_total{device="1",stage="kernel"} 0.008' in text
     assert 'grump_gpu_memory_used_bytes{device="1"} 1.048576e+06' in text
     assert 'grump_kernel_seconds_count{backend="gpu"} 2.0' in text
+    assert 'grump_drain_batches_total{drain="3"} 2.0' in text
     ratio = metrics.gpu_utilization_ratio.labels("1")._value.get()
     assert 0 < ratio <= 0.014 / 0.05
