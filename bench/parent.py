@@ -108,7 +108,8 @@ async def bench_ingest(batches: list[dict], count: int) -> float:
     delivery = Delivery(INPUT, Metrics())
     delivery.assigned = {tp for batch in batches for tp in batch}
     with _ring(count, count * 256) as ring:
-        ingest = Ingest(None, ring, delivery, Metrics(), max_unacked=count)  # type: ignore[arg-type]
+        ingest = Ingest(None, ring, delivery, Metrics(), max_unacked=count,  # type: ignore[arg-type]
+                        send_dead_letters=_no_dead_letters)  # fmt: skip
 
         async def run() -> None:
             for batch in batches:
@@ -253,6 +254,10 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
         else:
             print(f"{stage:<8} {median:>14.2f} {best:>11.2f}")
     return figures
+
+
+async def _no_dead_letters(frames: list[bytes]) -> None:
+    raise AssertionError(f"{len(frames)} bench records did not fit the ring")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .deadletter import STAGES
-from .errors import INVALID_RECORD_CODES
+from .errors import INVALID_RECORD_CODES, RECORD_TOO_LARGE
 from .request import DEFAULT_MAX_TEXT_BYTES, MAX_ID_CHARS
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -119,7 +119,7 @@ DEAD_LETTER: dict[str, Any] = {
     "required": ["v", "error_code", "error_message", "stage", "source"],
     "properties": {
         "v": {"const": 1},
-        "error_code": {"enum": [*INVALID_RECORD_CODES, "parse_failed", "record_too_large"]},
+        "error_code": {"enum": [*INVALID_RECORD_CODES, "parse_failed", RECORD_TOO_LARGE]},
         "error_message": {"type": "string"},
         "stage": {"enum": list(STAGES)},
         "source": {"type": "object", "required": ["topic", "partition", "offset"],

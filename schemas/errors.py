@@ -59,6 +59,8 @@ UNKNOWN_VERSION = "unknown_version"
 TEXT_EMPTY = "text_empty"
 TEXT_TOO_LARGE = "text_too_large"
 ID_INVALID = "id_invalid"
+# Not raised by decoding: the worker rejects a record too large for its ring before reading it.
+RECORD_TOO_LARGE = "record_too_large"
 
 INVALID_RECORD_CODES = (
     MALFORMED_JSON, MALFORMED_MSGPACK, UNKNOWN_ENCODING, INVALID_UTF8, NOT_AN_OBJECT,

@@ -171,7 +171,8 @@ class Worker:
     ) -> None:
         self.delivery.consumer = consumer
         max_unacked = max(20_000, 4 * geometry.capacity_records)
-        ingest = Ingest(consumer, self.inbound, self.delivery, self.metrics, max_unacked)
+        ingest = Ingest(consumer, self.inbound, self.delivery, self.metrics, max_unacked,
+                        self.egress.send_dead_letters)  # fmt: skip
         self.delivery.on_assignment_change = ingest.sync_pause
         tasks = {
             asyncio.create_task(ingest.run(), name="ingest"),

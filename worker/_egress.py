@@ -88,6 +88,11 @@ class Egress:
             await asyncio.wait(self.inflight, return_when=asyncio.FIRST_COMPLETED)
         return True
 
+    async def send_dead_letters(self, frames: list[bytes]) -> None:
+        """Dead-letter frames built outside the drains (records too large for the ring)."""
+        data, offsets = f.pack_frames(frames, [len(frame) for frame in frames])
+        await self._send(f.OutColumns(data, offsets[:-1], offsets[1:]))
+
     def _unframe(self, claim: Claim) -> f.OutColumns:
         """Results and dead letters of a claim (copied out of the ring in one piece);
         drains' STATS and WARM frames update metrics here."""

@@ -33,6 +33,8 @@ from schemas import JSON, MSGPACK, content_type_of
 IN_HEADER = struct.Struct("<iqqib")
 OUT_HEADER = struct.Struct("<Biqqiib")
 RESULT, DEAD, STATS, WARM = 0, 1, 2, 3
+_MAX_MESSAGE_BYTES = 1024
+MAX_AUX_BYTES = 32 + 1 + 32 + 1 + _MAX_MESSAGE_BYTES  # a dead letter's code, stage, message
 CONTENT_NONE, CONTENT_JSON, CONTENT_MSGPACK = 0, 1, 2
 CONTENT_TYPES = {CONTENT_NONE: None, CONTENT_JSON: JSON, CONTENT_MSGPACK: MSGPACK}
 FORMAT_CODES = {"json": CONTENT_JSON, "msgpack": CONTENT_MSGPACK}
@@ -93,13 +95,32 @@ def _content_code_cached(headers: Sequence[tuple[str, bytes]]) -> int:
     return code
 
 
-def frame_consumer_records(partition: int, records: Sequence[Any]) -> tuple[list[bytes], list[int]]:
-    """Frames for one partition's fetched ConsumerRecords (parts and per-frame sizes)."""
+def max_input_frame(max_record_bytes: int) -> int:
+    """The largest input frame a ring of `max_record_bytes` takes such that the record's
+    dead letter (a bigger output header plus its reason) still fits the output ring."""
+    return max_record_bytes - (OUT_HEADER.size - IN_HEADER.size) - MAX_AUX_BYTES
+
+
+def frame_consumer_records(
+    partition: int,
+    records: Sequence[Any],
+    max_frame_bytes: int | None = None,
+    too_large: list[Any] | None = None,
+) -> tuple[list[bytes], list[int]]:
+    """Frames for one partition's fetched ConsumerRecords (parts and per-frame sizes).
+
+    Records whose frame would exceed `max_frame_bytes` are not framed: they go to
+    `too_large` (the caller dead-letters them without the ring)."""
     parts: list[bytes] = []
     sizes: list[int] = []
     pack, head = IN_HEADER.pack, IN_HEADER.size
+    limit = max_frame_bytes if max_frame_bytes is not None else 1 << 62
+    oversized = too_large if too_large is not None else []
     for r in records:
         key, value, headers = r.key, r.value or b"", r.headers
+        if head + len(value) + (len(key) if key else 0) > limit:
+            oversized.append(r)
+            continue
         code = _content_code_cached(headers) if headers else CONTENT_NONE
         if key is None:
             parts += (pack(partition, r.offset, r.timestamp, -1, code), value)
@@ -211,7 +232,9 @@ class OutColumns:
 
 
 def dead_aux(code: str, stage: str, message: str) -> bytes:
-    return b"\0".join((code.encode(), stage.encode(), message.encode("utf-8", "replace")))
+    """The reason of a dead letter, at most MAX_AUX_BYTES (a long message is cut)."""
+    reason = message.encode("utf-8", "replace")[:_MAX_MESSAGE_BYTES]
+    return b"\0".join((code.encode()[:32], stage.encode()[:32], reason))
 
 
 def split_dead_aux(aux: bytes) -> tuple[str, str, str]:

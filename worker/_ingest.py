@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import numpy as np
 from aiokafka import AIOKafkaConsumer
 
 from ringbuffer import Ring
+from schemas.errors import RECORD_TOO_LARGE
 
 from . import _framing as f
 from ._delivery import Delivery
@@ -35,8 +38,12 @@ class Ingest:
         delivery: Delivery,
         metrics: Metrics,
         max_unacked: int,
+        send_dead_letters: Callable[[list[bytes]], Awaitable[None]],
     ) -> None:
+        """`send_dead_letters` takes output frames of records too large for the ring."""
         self.consumer = consumer
+        self.send_dead_letters = send_dead_letters
+        self.max_frame_bytes = f.max_input_frame(ring.max_record_bytes)
         self.ring = ring
         self.delivery = delivery
         self.metrics = metrics
@@ -58,16 +65,34 @@ class Ingest:
     async def _push_fetched(self, fetched: dict) -> None:
         parts: list[bytes] = []
         sizes: list[int] = []
+        too_large: list[bytes] = []
         for tp, records in fetched.items():
             offsets = np.fromiter((r.offset for r in records), np.int64, len(records))
             if not self.delivery.track(tp, offsets):
                 continue  # revoked while fetching: the next owner reads these
-            batch_parts, batch_sizes = f.frame_consumer_records(tp.partition, records)
+            self.metrics.records_consumed.inc(len(records))
+            oversized: list = []
+            batch_parts, batch_sizes = f.frame_consumer_records(
+                tp.partition, records, self.max_frame_bytes, oversized
+            )
             parts += batch_parts
             sizes += batch_sizes
+            too_large += [self._too_large(tp.partition, r) for r in oversized]
+        if too_large:
+            await self.send_dead_letters(too_large)
         if sizes:
-            self.metrics.records_consumed.inc(len(sizes))
             await self._push(*f.pack_frames(parts, sizes))
+
+    def _too_large(self, partition: int, record: Any) -> bytes:
+        """A dead letter for a record the ring cannot carry: straight to egress, with its
+        original bytes (the DLQ topic must accept what the input topic accepted)."""
+        value = record.value or b""
+        aux = f.dead_aux(RECORD_TOO_LARGE, "decode",
+                         f"record of {len(value)} bytes exceeds the worker's ring record limit "
+                         f"({self.max_frame_bytes} bytes framed); raise --ring-bytes")  # fmt: skip
+        source = f.InRecord(partition, record.offset, record.timestamp, record.key,
+                            f.CONTENT_NONE, value)  # fmt: skip
+        return f.out_frame(f.DEAD, source, aux, f.CONTENT_NONE, value)
 
     async def _push(self, data: bytes, offsets: np.ndarray) -> None:
         """Push everything, yielding while the ring is full (never block the event loop).

@@ -247,6 +247,36 @@ def test_backpressure_bounds_the_ring_and_delivers_everything(
     assert peak_rss_mb < 300, "the worker's memory stays bounded"
 
 
+def test_a_record_too_large_for_the_ring_is_dead_lettered_whole(
+    bootstrap: str, tmp_path: Path
+) -> None:
+    """A 16 KiB ring carries records of at most 8 KiB: a bigger request goes to the DLQ with
+    its original bytes (not through the ring), and the records around it are parsed."""
+    topics = make_topics(bootstrap, _prefix("big"))
+    texts = generate_intents(50, seed=17)
+    big = request(50, "build a shop " * 1000)  # ~13 KB
+    produce(bootstrap, topics.input, [request(i, t) for i, t in enumerate(texts)] + [big])
+    worker = WorkerProcess(bootstrap, topics, tmp_path / "worker.log", "--ring-bytes", "16384",
+                           "--batch-size", "16", "--max-text-bytes", "65536")  # fmt: skip
+    try:
+        wait_for_ids(bootstrap, topics.output, {f"r{i}" for i in range(len(texts))}, 60, worker)
+        deadline = time.monotonic() + 30
+        while not (dead := read_all(bootstrap, topics.dlq)):
+            assert time.monotonic() < deadline, worker.log()
+            time.sleep(0.5)
+        assert worker.process.poll() is None, "the worker survives a record bigger than its ring"
+        assert worker.metric("grump_dead_letters_total") == 1
+    finally:
+        assert worker.terminate() == 0, worker.log()
+    (letter,) = dead
+    headers = dict(letter.headers)
+    assert letter.value == big[1] and letter.key == big[0]
+    assert headers["grump-error-code"] == b"record_too_large"
+    assert b"raise --ring-bytes" in headers["grump-error-message"]
+    assert headers["grump-source-topic"] == topics.input.encode()
+    assert int(headers["grump-source-offset"]) >= 0 and int(headers["grump-source-partition"]) >= 0
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
