@@ -31,6 +31,7 @@ from ringbuffer import Ring
 
 from ._config import WorkerConfig
 from ._delivery import Delivery
+from ._dlq_limit import DeadLetterLimit, DeadLetterRatioExceeded
 from ._drain import DrainPool, DrainSettings, DrainsKeepDying
 from ._egress import Egress
 from ._http import HealthServer
@@ -125,7 +126,8 @@ class Worker:
         producer = await start_producer(c.bootstrap_servers, idempotence=c.idempotence)
         try:
             self.egress = Egress(producer, self.outbound, self.delivery, self.metrics,
-                                 (c.input_topic, c.output_topic, c.dlq_topic))  # fmt: skip
+                                 (c.input_topic, c.output_topic, c.dlq_topic),
+                                 dead_letter_limit=DeadLetterLimit(c.dlq_max_ratio))  # fmt: skip
             egress_task = asyncio.create_task(self.egress.run(), name="egress")
             try:
                 if await self._drains_warm(egress_task):
@@ -261,7 +263,8 @@ def run_worker_main(config: WorkerConfig) -> int:
                  config.resolved_drain_processes())  # fmt: skip
         try:
             code = await run_worker(config, stop)
-        except (DrainsKeepDying, IdempotenceUnavailable, KafkaConnectionError) as error:
+        except (DrainsKeepDying, IdempotenceUnavailable, KafkaConnectionError,
+                DeadLetterRatioExceeded) as error:  # fmt: skip
             log.error("worker failed: %s", error)
             return 1
         log.info("worker stopped")

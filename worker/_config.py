@@ -38,6 +38,7 @@ class WorkerConfig:
     idempotence: str = "auto"
     max_text_bytes: int = 64 * 1024
     devices: tuple[int, ...] = ()
+    dlq_max_ratio: float = 1.0  # 1: no limit
     # Advanced (flags only, hidden from --help): group timing and shutdown bounds.
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
@@ -79,6 +80,8 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
     "max_text_bytes": ("--max-text-bytes", "GRUMP_MAX_TEXT_BYTES", int,
                        "largest accepted intent text in bytes"),
     "devices": ("--devices", "GRUMP_DEVICES", tuple, "GPU device list, e.g. 0,1"),
+    "dlq_max_ratio": ("--dlq-max-ratio", "GRUMP_DLQ_MAX_RATIO", float,
+                      "stop when a partition's recent dead-letter share passes this (1: never)"),
 }  # fmt: skip
 _HIDDEN = {
     "session_timeout_ms": ("--session-timeout-ms", int),
@@ -163,6 +166,8 @@ def _validate(config: WorkerConfig) -> None:
     for field in positive:
         if getattr(config, field) <= 0:
             raise ValueError(f"{field} must be positive")
+    if not 0 < config.dlq_max_ratio <= 1:
+        raise ValueError("dlq_max_ratio must be in (0, 1]")
     if not 0 <= config.metrics_port <= 65535:
         raise ValueError("metrics_port must be in [0, 65535]")
     if config.drain_processes < 0 or config.max_batch_wait_ms < 0:

@@ -25,6 +25,7 @@ from schemas import SCHEMA_VERSION, DeadLetter
 
 from . import _framing as f
 from ._delivery import Delivery
+from ._dlq_limit import DeadLetterLimit
 from ._kafka import PartitionChooser, Row, send_partition, topic_partitions
 from ._metrics import Metrics
 
@@ -51,6 +52,7 @@ class Egress:
         metrics: Metrics,
         topics: tuple[str, str, str],
         max_inflight_records: int = 50_000,
+        dead_letter_limit: DeadLetterLimit | None = None,
     ) -> None:
         self.producer = producer
         self.ring = ring
@@ -58,6 +60,7 @@ class Egress:
         self.metrics = metrics
         self.input_topic, self.output_topic, self.dlq_topic = topics
         self.max_inflight_records = max_inflight_records
+        self.dead_letter_limit = dead_letter_limit or DeadLetterLimit()
         self.chooser = PartitionChooser()
         self.inflight: set[asyncio.Future[Any]] = set()
         self.inflight_records = 0
@@ -149,6 +152,7 @@ class Egress:
         """Queue results to the output topic and dead letters to the DLQ, partitioned by key
         (murmur2, as aiokafka), per-partition batches in record order."""
         dead = out.kind == f.DEAD
+        self.dead_letter_limit.check(out.partition, dead)  # raises: nothing of `out` is sent
         if not dead.all():
             results = out if not dead.any() else out.take(np.flatnonzero(~dead))
             await self._send_topic(results, self.output_topic, self._result_rows)

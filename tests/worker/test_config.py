@@ -19,7 +19,7 @@ EXPECTED_ENV = {
     "GRUMP_GROUP_ID", "GRUMP_BACKEND", "GRUMP_DRAIN_PROCESSES", "GRUMP_BATCH_SIZE",
     "GRUMP_MAX_BATCH_WAIT_MS", "GRUMP_RING_BYTES", "GRUMP_METRICS_PORT", "GRUMP_OUTPUT_FORMAT",
     "GRUMP_LOG_LEVEL", "GRUMP_LOG_JSON", "GRUMP_IDEMPOTENCE", "GRUMP_MAX_TEXT_BYTES",
-    "GRUMP_DEVICES",
+    "GRUMP_DEVICES", "GRUMP_DLQ_MAX_RATIO",
 }  # fmt: skip
 
 
@@ -89,3 +89,10 @@ def test_log_json_writes_one_object_per_line() -> None:
     record = logging.LogRecord("worker", logging.WARNING, __file__, 1, "lag %d", (5,), None)
     entry = json.loads(_JsonFormatter().format(record))
     assert entry["level"] == "warning" and entry["msg"] == "lag 5" and entry["logger"] == "worker"
+
+
+def test_dlq_max_ratio_must_be_a_share() -> None:
+    assert _config([], {"GRUMP_DLQ_MAX_RATIO": "0.25"}).dlq_max_ratio == 0.25
+    for bad in ("0", "1.5", "-1"):
+        with pytest.raises(ValueError, match="dlq_max_ratio"):
+            _config(["--dlq-max-ratio", bad], {})

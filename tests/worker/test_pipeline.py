@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -275,6 +276,26 @@ def test_a_record_too_large_for_the_ring_is_dead_lettered_whole(
     assert b"raise --ring-bytes" in headers["grump-error-message"]
     assert headers["grump-source-topic"] == topics.input.encode()
     assert int(headers["grump-source-offset"]) >= 0 and int(headers["grump-source-partition"]) >= 0
+
+
+def test_a_dead_letter_flood_stops_the_worker_before_it_empties_the_topic(
+    bootstrap: str, tmp_path: Path
+) -> None:
+    """With --dlq-max-ratio 0.5, a topic of malformed records stops the worker (exit 1) with
+    a clear reason, and not every record was moved to the DLQ."""
+    topics = make_topics(bootstrap, _prefix("flood"))
+    bad = [(b"k%d" % i, b'{"v":1,"text":') for i in range(2_000)]
+    produce(bootstrap, topics.input, bad)
+    worker = WorkerProcess(bootstrap, topics, tmp_path / "worker.log", "--dlq-max-ratio", "0.5",
+                           "--batch-size", "50")  # fmt: skip
+    try:
+        code = worker.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        raise AssertionError(f"the worker kept going\n{worker.log()}") from None
+    assert code == 1, worker.log()
+    assert "were dead-lettered (limit 50%" in worker.log()
+    assert len(read_all(bootstrap, topics.dlq)) < len(bad)
 
 
 def _rss_mb(pid: int) -> float:
