@@ -145,7 +145,8 @@ def _print_summary(s: dict, out: IO[str]) -> None:
         ("results", f"{s['results']:,}"),
         ("dead letters", f"{len(s['dlq'])} ({', '.join(sorted(s['dlq']))})"),
         ("throughput", f"{s['results'] / max(s['elapsed_s'], 1e-9):,.0f} intents/s "
-                       f"({s['backend']} backend, {s['drains']} drain processes)"),
+                       f"({s['backend']} backend, {s['drains']} drain "
+                       f"process{'' if s['drains'] == 1 else 'es'})"),
         ("latency p50 / p99", f"{s['p50_ms']:,.0f} ms / {s['p99_ms']:,.0f} ms "
                               "(produce → result, includes queueing behind the backlog)"),
         ("wall time", f"{s['elapsed_s']:.1f} s"),
