@@ -16,12 +16,6 @@ import numpy as np
 
 from . import _framing as f
 
-IN_HEADER_DTYPE = np.dtype(
-    [("partition", "<i4"), ("offset", "<i8"), ("timestamp", "<i8"), ("key_len", "<i4"),
-     ("content", "i1")]
-)  # fmt: skip
-assert IN_HEADER_DTYPE.itemsize == f.IN_HEADER.size
-
 
 @dataclass(frozen=True, slots=True)
 class InColumns:
@@ -59,8 +53,7 @@ def in_columns(buffer: np.ndarray, offsets: np.ndarray) -> InColumns:
     """Columns of the frames `buffer[offsets[i]:offsets[i + 1]]`."""
     starts = offsets[:-1]
     head = f.IN_HEADER.size
-    rows = buffer[starts[:, None] + np.arange(head)]  # gather every header: (n, 25) bytes
-    headers = rows.view(IN_HEADER_DTYPE).reshape(len(starts))
+    headers = f.read_headers(buffer, starts, f.IN_HEADER_DTYPE)
     key_len = headers["key_len"].astype(np.int64)
     key_start = starts + head
     return InColumns(
@@ -70,8 +63,9 @@ def in_columns(buffer: np.ndarray, offsets: np.ndarray) -> InColumns:
     )  # fmt: skip
 
 
-def join_claims(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Several claims' (buffer, offsets) as one buffer and one offsets array."""
+def concat_blocks(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Several (buffer, offsets) blocks of frames (claims, or a batch's output parts) as one
+    buffer and one offsets array, in order."""
     if len(parts) == 1:
         return parts[0]
     buffers, all_offsets, base = [], [np.zeros(1, np.int64)], 0
@@ -138,14 +132,7 @@ def _write_result_frames(out, out_off, src, partition, offset, timestamp, key_st
         _copy(out, at, value_buf, value_off[j], value_off[j + 1])
 
 
-def concat_frames(blocks: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Several (arena, offsets) blocks of frames as one, in order."""
-    if len(blocks) == 1:
-        return blocks[0]
-    return join_claims(blocks)
-
-
-def pack_python_frames(frames: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """The few frames built one by one (dead letters, stats) as one block."""
-    data, offsets = f.pack_frames(frames, [len(frame) for frame in frames])
+def pack_block(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Byte strings built one by one (dead letters, stats, lone results) as one block."""
+    data, offsets = f.pack_frames(parts, [len(part) for part in parts])
     return np.frombuffer(data, np.uint8), offsets

@@ -25,14 +25,7 @@ from schemas import MSGPACK, InvalidRecord, ParseFailed, decode_request, derived
 from schemas import errors as codes
 
 from . import _framing as f
-from ._columns import (
-    InColumns,
-    concat_frames,
-    in_columns,
-    join_claims,
-    pack_python_frames,
-    result_frames,
-)
+from ._columns import InColumns, concat_blocks, in_columns, pack_block, result_frames
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +92,7 @@ def parse_records(
         group.constraints.append(request.constraints)
     blocks = [_encode_group(columns, group, fmt, settings.backend, (device, slot), loose)
               for fmt, group in groups.items()]  # fmt: skip
-    return concat_frames([*blocks, pack_python_frames(loose)])
+    return concat_blocks([*blocks, pack_block(loose)])
 
 
 def _output_format(setting: str, content_type: str | None, value: memoryview) -> str:
@@ -150,9 +143,8 @@ def _encode_one_by_one(
             loose.append(f.out_frame(f.DEAD, source, aux, f.CONTENT_NONE, source.value))
     batch = kernels.make_batch([group.texts[k] for k in kept], [group.ids[k] for k in kept],
                                [group.constraints[k] for k in kept], fmt)  # fmt: skip
-    data, offsets = f.pack_frames(results, [len(r) for r in results])
     rows = np.asarray([group.rows[k] for k in kept], np.int64)
-    return rows, batch, kernels.EncodedResults(np.frombuffer(data, np.uint8), offsets)
+    return rows, batch, kernels.EncodedResults(*pack_block(results))
 
 
 def _gpu_details(before: dict[str, Any] | None, after: dict[str, Any], device: int | None) -> dict:
@@ -188,7 +180,7 @@ def drain_main(
         claims = _claim_batch(inbound, settings)
         if not claims:
             continue
-        buffer, offsets = join_claims([(claim.buffer, claim.offsets) for claim in claims])
+        buffer, offsets = concat_blocks([(claim.buffer, claim.offsets) for claim in claims])
         data, offsets = parse_records(in_columns(buffer, offsets), settings, device, slot)
         if not _push_all(outbound, data, offsets, stop):
             return  # stopping with results unpushed: the claims stay for reclaim_dead

@@ -131,15 +131,6 @@ def frame_consumer_records(
     return parts, sizes
 
 
-def iter_in_frames(frames: Iterator[memoryview]) -> Iterator[InRecord]:
-    unpack, head = IN_HEADER.unpack_from, IN_HEADER.size
-    for frame in frames:
-        partition, offset, timestamp, key_len, content = unpack(frame)
-        body = head + max(key_len, 0)
-        key = None if key_len < 0 else bytes(frame[head:body])
-        yield InRecord(partition, offset, timestamp, key, content, bytes(frame[body:]))
-
-
 def out_frame(kind: int, source: InRecord, aux: bytes, content: int, value: bytes) -> bytes:
     """One output frame for `source`'s result or dead letter."""
     key = source.key
@@ -172,11 +163,19 @@ def iter_out_frames(frames: Iterator[memoryview]) -> Iterator[OutFrame]:
         yield OutFrame(kind, partition, offset, timestamp, key, aux, content, value)
 
 
-# OUT_HEADER as a numpy record, to decode a whole claim's headers in one step
+# The headers as numpy records, to decode a whole batch's headers in one step
+IN_HEADER_DTYPE = np.dtype([("partition", "<i4"), ("offset", "<i8"), ("timestamp", "<i8"),
+                            ("key_len", "<i4"), ("content", "i1")])  # fmt: skip
 _OUT_DTYPE = np.dtype([("kind", "u1"), ("partition", "<i4"), ("offset", "<i8"),
                        ("timestamp", "<i8"), ("key_len", "<i4"), ("aux_len", "<i4"),
                        ("content", "i1")])  # fmt: skip
-assert _OUT_DTYPE.itemsize == OUT_HEADER.size
+assert IN_HEADER_DTYPE.itemsize == IN_HEADER.size and _OUT_DTYPE.itemsize == OUT_HEADER.size
+
+
+def read_headers(buffer: np.ndarray, starts: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The header (a `dtype` record) at the start of every frame, gathered in one step."""
+    rows = buffer[starts[:, None] + np.arange(dtype.itemsize)]  # (n, header bytes)
+    return rows.view(dtype).reshape(len(starts))
 
 
 class OutColumns:
@@ -200,8 +199,7 @@ class OutColumns:
         self.data = data
         self.buffer = np.frombuffer(data, np.uint8)
         self.starts, self.ends = starts, ends
-        heads = self.buffer[starts[:, None] + np.arange(OUT_HEADER.size)]
-        fields = heads.view(_OUT_DTYPE)[:, 0]
+        fields = read_headers(self.buffer, starts, _OUT_DTYPE)
         for name in _OUT_DTYPE.names or ():
             setattr(self, name, fields[name])
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from ringbuffer import Ring
 from worker import _framing as f
+from worker._columns import in_columns
 
 _CONTENT_TYPES = [b"application/json", b"application/msgpack", b"Application/JSON; charset=utf-8",
                   b"x/y", b""]  # fmt: skip
@@ -32,8 +33,8 @@ def test_input_frames_carry_the_uncached_content_code(items: list) -> None:
     records = [_Fetched(i, key, value, headers) for i, (key, value, headers) in enumerate(items)]
     for _ in range(2):  # the second pass reads the cache
         data, offsets = f.pack_frames(*f.frame_consumer_records(2, records))
-        frames = [memoryview(data)[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
-        back = list(f.iter_in_frames(iter(frames)))
+        columns = in_columns(np.frombuffer(data, np.uint8), offsets)
+        back = [columns.record(i) for i in range(len(columns))]
         assert [(r.partition, r.offset, r.timestamp, r.key, r.value) for r in back] == [
             (2, r.offset, r.timestamp, r.key, r.value) for r in records
         ]
