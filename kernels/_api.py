@@ -28,7 +28,8 @@ AUTO_GPU_MIN_INTENTS = 4096  # below this a batch stays on the CPU: launch and c
 _lock = threading.Lock()
 _stats: Counter[str] = Counter()
 _first_batch_seconds: dict[str, float] = {}
-_NO_GPU_TIMES = dict.fromkeys(("groups", "h2d_bytes", "h2d_s", "kernel_s", "d2h_bytes", "d2h_s"), 0)
+# what `stats()["gpu"]` counts (kernels.gpu keeps the totals)
+GPU_TIME_FIELDS = ("groups", "h2d_bytes", "h2d_s", "kernel_s", "d2h_bytes", "d2h_s")
 
 
 def parse(text: str, constraints: Any = None, intent_id: str | None = None) -> dict[str, Any]:
@@ -77,6 +78,7 @@ def stats() -> dict[str, Any]:
         snapshot = dict(_stats)
         first = dict(_first_batch_seconds)
     gpu = sys.modules.get("kernels.gpu")
+    gpu_times = gpu.device_times.snapshot() if gpu is not None else None
     return {
         "batches": snapshot.pop("batches", 0),
         "intents": sum(v for k, v in snapshot.items() if k.startswith("intents.")),
@@ -84,7 +86,7 @@ def stats() -> dict[str, Any]:
         "first_batch_seconds": first,  # compile or cache-load time, per backend
         "gpu_memory_bytes": gpu.memory_in_use() if gpu is not None else 0,
         # event-timed copies and kernels (zeros until the GPU backend is used)
-        "gpu": gpu.device_times.snapshot() if gpu is not None else _NO_GPU_TIMES,
+        "gpu": gpu_times or dict.fromkeys(GPU_TIME_FIELDS, 0),
     }
 
 

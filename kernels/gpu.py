@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._api import GPU_TIME_FIELDS
 from ._encode import encode_one
 from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
 from ._layout import M_OUT_LEN, META, ROWS
@@ -113,11 +114,9 @@ class _Pinned:
 class DeviceTimes:
     """What the GPU spent since process start, timed with CUDA events on the lane streams."""
 
-    FIELDS = ("groups", "h2d_bytes", "h2d_s", "kernel_s", "d2h_bytes", "d2h_s")
-
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._totals = dict.fromkeys(self.FIELDS, 0)
+        self._totals = dict.fromkeys(GPU_TIME_FIELDS, 0)
 
     def add(self, **amounts: float) -> None:
         with self._lock:
