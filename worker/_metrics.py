@@ -7,6 +7,8 @@ checked against METRIC_NAMES, so they cannot drift from the code.
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _BATCH_BUCKETS = (1, 8, 32, 128, 512, 1024, 2048, 4096, 8192, 16384, 65536)
@@ -43,6 +45,7 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }  # fmt: skip
 METRIC_NAMES = frozenset(METRICS)
 
+_SAMPLE_SUFFIX = re.compile(r"_(total|count|sum|bucket|created)$")
 _KINDS = {"counter": Counter, "gauge": Gauge, "histogram": Histogram}
 _BUCKETS = {
     "grump_batch_size_records": _BATCH_BUCKETS,
@@ -56,18 +59,18 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        self._families: dict[str, Counter | Gauge | Histogram] = {}
         for name, (kind, doc, labels) in METRICS.items():
             # prometheus_client appends _total itself to counters
             base = name.removesuffix("_total") if kind == "counter" else name
             extra = {"buckets": _BUCKETS[name]} if name in _BUCKETS else {}
             metric = _KINDS[kind](base, doc, labels, registry=self.registry, **extra)
             setattr(self, name.removeprefix("grump_").removesuffix("_total"), metric)
+            self._families[base] = metric
 
     def total(self, name: str) -> float:
-        """Sum of a metric's samples over every label set (counters: their `_total`)."""
-        return sum(
-            sample.value
-            for family in self.registry.collect()
-            for sample in family.samples
-            if sample.name == name
-        )
+        """Sum of a metric's samples over every label set (counters: their `_total`,
+        histograms: e.g. `_count`). Collects only that metric: progress probes call it often."""
+        family = self._families.get(name) or self._families.get(_SAMPLE_SUFFIX.sub("", name))
+        families = family.collect() if family is not None else self.registry.collect()
+        return sum(sample.value for f in families for sample in f.samples if sample.name == name)
