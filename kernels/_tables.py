@@ -180,8 +180,8 @@ def _register_words(words: _Words, feat_index: dict[str, int]) -> None:
         for alias in (canonical, *aliases):
             words.set(alias, "tech", t)
     for canonical, keys in lx.FEATURES:
-        for k in keys:
-            words.set(k, "feat_key", feat_index[canonical])
+        for key in keys:
+            words.set(key, "feat_key", feat_index[canonical])
     for name, idx in feat_index.items():
         words.set(name, "feat_name", idx)
     for a, (_, verbs) in enumerate(lx.VERB_ACTIONS):
@@ -192,13 +192,13 @@ def _register_words(words: _Words, feat_index: dict[str, int]) -> None:
     for j, (first, second) in enumerate(lx.NEGATION_PAIRS):
         words.set(first, "pair_first", 1 << j)
         words.set(second, "pair_second", 1 << j)
-    for k, (_, phrase) in enumerate(_classifier_phrases()[0]):
+    for bit, (_, phrase) in enumerate(_classifier_phrases()[0]):
         parts = phrase.split(" ")
         last = "kw_single" if len(parts) == 1 else "kw_second"
         if len(parts) == 2:
-            words.set(parts[0], "kw_first", 1 << k)
-        words.set(parts[-1], last, 1 << k)
-        words.set(parts[-1] + "s", last, 1 << k)
+            words.set(parts[0], "kw_first", 1 << bit)
+        words.set(parts[-1], last, 1 << bit)
+        words.set(parts[-1] + "s", last, 1 << bit)
     for field, keywords in (("flow", lx.DATA_FLOW_KEYWORDS), ("legacy", lx.LEGACY_TECH_KEYWORDS)):
         for j, kw in enumerate(keywords):
             words.set(kw, field, j)

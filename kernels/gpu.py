@@ -14,6 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -116,7 +117,7 @@ class DeviceTimes:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._totals = dict.fromkeys(GPU_TIME_FIELDS, 0)
+        self._totals: dict[str, float] = dict.fromkeys(GPU_TIME_FIELDS, 0)
 
     def add(self, **amounts: float) -> None:
         with self._lock:
@@ -135,7 +136,7 @@ device_times = DeviceTimes()
 class _Lane:
     """One stream with its own pinned staging buffers: one group in flight."""
 
-    stream: object
+    stream: Any  # cupy.cuda.Stream (cupy is imported lazily)
     pinned_in: _Pinned = field(default_factory=_Pinned)
     pinned_out: _Pinned = field(default_factory=_Pinned)
     pending: tuple | None = None

@@ -96,11 +96,11 @@ class Claim:
         return len(self.offsets) - 1
 
     def record(self, i: int) -> memoryview:
-        return memoryview(self.buffer[self.offsets[i] : self.offsets[i + 1]])
+        return self.buffer[self.offsets[i] : self.offsets[i + 1]].data
 
     def records(self) -> Iterator[memoryview]:
         o = self.offsets.tolist()
-        mv = memoryview(self.buffer)
+        mv = self.buffer.data
         for i in range(len(o) - 1):
             yield mv[o[i] : o[i + 1]]
 

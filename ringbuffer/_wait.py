@@ -50,7 +50,7 @@ def futex_wait(addr: int, expected: int, timeout: float | None) -> None:
         sec = max(timeout, 0.0)
         ts = ctypes.byref(_Timespec(int(sec), int((sec % 1.0) * 1e9)))
     _syscall(
-        ctypes.c_long(_SYS_FUTEX),
+        ctypes.c_long(_SYS_FUTEX or 0),  # not None once _syscall is loaded
         ctypes.c_void_p(addr),
         ctypes.c_int(_FUTEX_WAIT),
         ctypes.c_int(expected),
@@ -65,7 +65,7 @@ def futex_wake(addr: int, count: int = _INT_MAX) -> None:
     if _syscall is None:
         return
     _syscall(
-        ctypes.c_long(_SYS_FUTEX),
+        ctypes.c_long(_SYS_FUTEX or 0),  # not None once _syscall is loaded
         ctypes.c_void_p(addr),
         ctypes.c_int(_FUTEX_WAKE),
         ctypes.c_int(count),

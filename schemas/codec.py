@@ -14,6 +14,9 @@ from .request import DEFAULT_MAX_TEXT_BYTES, IntentRequest, validate_request
 JSON = "application/json"
 MSGPACK = "application/msgpack"
 FORMATS = {"json": JSON, "msgpack": MSGPACK}
+# a record value as Kafka or the ring hands it over (views avoid a copy per record)
+RecordBytes = bytes | bytearray | memoryview
+
 _CONTENT_TYPES = {
     JSON: JSON,
     "text/json": JSON,
@@ -34,14 +37,14 @@ def content_type_of(content_type: str | bytes | None) -> str | None:
     return _CONTENT_TYPES.get(content_type.split(";", 1)[0].strip().lower())
 
 
-def sniff(data: bytes) -> str:
+def sniff(data: RecordBytes) -> str:
     """Guess the encoding from the first byte: a msgpack map marker, else JSON."""
     if not data:
         raise InvalidRecord("record: empty value", code=e.UNKNOWN_ENCODING)
     return MSGPACK if data[0] in _MSGPACK_MAP_START else JSON
 
 
-def decode(data: bytes, content_type: str | bytes | None = None) -> Any:
+def decode(data: RecordBytes, content_type: str | bytes | None = None) -> Any:
     """Decode a record value into Python objects; raise InvalidRecord if it is malformed."""
     kind = content_type_of(content_type) or sniff(data)
     if kind == JSON:
@@ -50,7 +53,7 @@ def decode(data: bytes, content_type: str | bytes | None = None) -> Any:
 
 
 def decode_request(
-    data: bytes,
+    data: RecordBytes,
     content_type: str | bytes | None = None,
     max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES,
 ) -> IntentRequest:
@@ -65,7 +68,7 @@ def encode(obj: Any, content_type: str = JSON) -> bytes:
     return msgpack.packb(obj, use_bin_type=True)
 
 
-def _decode_json(data: bytes) -> Any:
+def _decode_json(data: RecordBytes) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -78,7 +81,7 @@ def _decode_json(data: bytes) -> Any:
         raise InvalidRecord(f"record: malformed JSON ({exc})", code=e.MALFORMED_JSON) from None
 
 
-def _decode_msgpack(data: bytes) -> Any:
+def _decode_msgpack(data: RecordBytes) -> Any:
     try:
         return msgpack.unpackb(data, raw=False, strict_map_key=False)
     except UnicodeDecodeError as bad:

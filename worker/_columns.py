@@ -36,7 +36,7 @@ class InColumns:
 
     def values(self) -> list[memoryview]:
         """Zero-copy views of every value (valid while the buffer lives)."""
-        view = memoryview(self.buffer)
+        view = self.buffer.data
         return [view[a:b] for a, b in zip(self.value_start.tolist(), self.value_end.tolist(),
                                           strict=True)]  # fmt: skip
 

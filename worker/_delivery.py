@@ -45,7 +45,7 @@ class Delivery:
         self.joined = False  # the first assignment (even an empty one) happened
         self.revoke_wait_s = revoke_wait_s
         self.on_assignment_change: Callable[[], None] = lambda: None
-        self._tps = {}  # partition number -> TopicPartition, built once per partition
+        self._tps: dict[int, TopicPartition] = {}  # built once per partition number
 
     # step 2
     def track(self, tp: TopicPartition, offsets: np.ndarray) -> bool:

@@ -225,7 +225,7 @@ def _claim_batch(ring: Ring, settings: DrainSettings) -> list[Claim]:
     return claims
 
 
-def _push_all(ring: Ring, data: bytes, offsets: Any, stop: Any) -> bool:
+def _push_all(ring: Ring, data: bytes | np.ndarray, offsets: Any, stop: Any) -> bool:
     pushed = 0
     while pushed < len(offsets) - 1:
         try:

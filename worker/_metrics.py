@@ -57,6 +57,28 @@ _BUCKETS = {
 class Metrics:
     """Every worker metric, registered in `registry`; attributes named without `grump_`."""
 
+    # one attribute per METRICS entry (set in __init__; a test checks the two agree)
+    records_consumed: Counter
+    results_produced: Counter
+    dead_letters: Counter
+    offsets_committed: Counter
+    rebalances: Counter
+    drain_restarts: Counter
+    batch_size_records: Histogram
+    drain_batches: Counter
+    kernel_seconds: Histogram
+    latency_seconds: Histogram
+    ring_occupancy_ratio: Gauge
+    ring_bytes: Gauge
+    consumer_lag_records: Gauge
+    paused_partitions: Gauge
+    backend_info: Gauge
+    gpu_memory_used_bytes: Gauge
+    gpu_utilization_ratio: Gauge
+    gpu_seconds: Counter
+    gpu_transfer_bytes: Counter
+    jit_compile_seconds: Gauge
+
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         self._families: dict[str, Counter | Gauge | Histogram] = {}

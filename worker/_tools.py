@@ -134,7 +134,8 @@ async def produce_values(
     """Produce (key, value) pairs with the batch API and wait for every ack; returns count."""
     producer = await start_producer(bootstrap, idempotence=idempotence)
     headers = [("content-type", content_type)]
-    sent_count, chunk = 0, []
+    sent_count = 0
+    chunk: list[OutRecord] = []
     try:
         for key, value in values:
             chunk.append((topic, None, key, value, headers))

@@ -43,3 +43,15 @@ def test_gpu_batch_stats_reach_the_gpu_metrics():
     assert 'grump_drain_batches_total{drain="3"} 2.0' in text
     ratio = metrics.gpu_utilization_ratio.labels("1")._value.get()
     assert 0 < ratio <= 0.014 / 0.05
+
+
+def test_declared_attributes_match_the_registered_metrics():
+    """The typed attribute list on Metrics and METRICS name the same metrics, kind for kind."""
+    import typing
+
+    declared = typing.get_type_hints(Metrics)
+    m = Metrics()
+    registered = {name: type(getattr(m, name)) for name in declared if not name.startswith("_")}
+    assert {k: v for k, v in declared.items() if not k.startswith("_")} == registered
+    expected = {n.removeprefix("grump_").removesuffix("_total") for n in METRIC_NAMES}
+    assert set(registered) == expected
