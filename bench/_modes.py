@@ -133,9 +133,7 @@ class Passthrough:
         out: list[OutRecord] = [(topic, tp.partition, r.key, result, ()) for r in records]
         for batch in await send_records(self.producer, out):
             picked = np.asarray(batch.indices)
-            batch.future.add_done_callback(
-                functools.partial(self._on_ack, tp, offsets[picked])
-            )
+            batch.future.add_done_callback(functools.partial(self._on_ack, tp, offsets[picked]))
             self.inflight.add(batch.future)
             self.inflight_records += len(picked)
 

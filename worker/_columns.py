@@ -88,7 +88,7 @@ def result_frames(
     id_buf, id_off = ids
     value_buf, value_off = results
     key_len = columns.key_len[rows]
-    sizes = (f.OUT_HEADER.size + np.maximum(key_len, 0) + np.diff(id_off) + np.diff(value_off))
+    sizes = f.OUT_HEADER.size + np.maximum(key_len, 0) + np.diff(id_off) + np.diff(value_off)
     out_off = np.zeros(n + 1, np.int64)
     np.cumsum(sizes, out=out_off[1:])
     out = np.empty(int(out_off[-1]), np.uint8)

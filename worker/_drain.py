@@ -71,8 +71,9 @@ def parse_records(
     `device` is the GPU this drain uses (its stats name it), None without one."""
     loose: list[bytes] = []  # frames built one by one: dead letters and stats
     groups: dict[str, _Group] = {}
-    contents, partitions, offsets = (c.tolist() for c in
-                                     (columns.content, columns.partition, columns.offset))
+    contents, partitions, offsets = (
+        c.tolist() for c in (columns.content, columns.partition, columns.offset)
+    )
     for i, value in enumerate(columns.values()):
         content_type = f.CONTENT_TYPES[contents[i]]
         try:
@@ -277,8 +278,11 @@ class DrainPool:
     def _spawn(self, slot: int) -> None:
         process = self._context.Process(
             target=drain_main,
-            args=(*self._args, self._devices[slot % len(self._devices)] if self._devices else None,
-                  slot),
+            args=(
+                *self._args,
+                self._devices[slot % len(self._devices)] if self._devices else None,
+                slot,
+            ),
             name=f"grump-drain-{slot}",
             daemon=True,
         )
