@@ -123,7 +123,8 @@ class Worker:
     async def _run_clients(self, geometry: RingGeometry) -> None:
         c = self.config
         self.metrics.backend_info.labels(c.backend).set(1)
-        producer = await start_producer(c.bootstrap_servers, idempotence=c.idempotence)
+        producer = await start_producer(c.bootstrap_servers, idempotence=c.idempotence,
+                                        **c.security().client_options())  # fmt: skip
         try:
             self.egress = Egress(producer, self.outbound, self.delivery, self.metrics,
                                  (c.input_topic, c.output_topic, c.dlq_topic),
@@ -162,6 +163,7 @@ class Worker:
             on_revoked=self.delivery.on_revoked, on_assigned=self.delivery.on_assigned,
             session_timeout_ms=c.session_timeout_ms,
             heartbeat_interval_ms=c.heartbeat_interval_ms,
+            **c.security().client_options(),
         )  # fmt: skip
         try:
             await self._pipeline(consumer, geometry, egress_task)

@@ -8,10 +8,13 @@ sources of truth; `--help` prints each flag's variable next to it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
+
+from ._security import SASL_MECHANISMS, SECURITY_PROTOCOLS, Security
 
 BACKENDS = ("auto", "cpu", "gpu", "reference")
 OUTPUT_FORMATS = ("same", "json", "msgpack")
@@ -39,6 +42,13 @@ class WorkerConfig:
     max_text_bytes: int = 64 * 1024
     devices: tuple[int, ...] = ()
     dlq_max_ratio: float = 1.0  # 1: no limit
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    sasl_username: str = ""
+    sasl_password: str = dataclasses.field(default="", repr=False)  # never printed with the config
+    ssl_cafile: str = ""
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
     # Advanced (flags only, hidden from --help): group timing and shutdown bounds.
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
@@ -51,6 +61,12 @@ class WorkerConfig:
         if self.backend in ("gpu", "auto") and self.devices:
             return len(self.devices)
         return max(1, (os.cpu_count() or 2) - 1)
+
+    def security(self) -> Security:
+        """TLS / SASL options shared by every Kafka client of the worker."""
+        return Security(self.security_protocol, self.sasl_mechanism, self.sasl_username,
+                        self.sasl_password, self.ssl_cafile, self.ssl_certfile,
+                        self.ssl_keyfile)  # fmt: skip
 
 
 # field: (flag, env var, type, help); every public setting has exactly one of each.
@@ -82,6 +98,18 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
     "devices": ("--devices", "GRUMP_DEVICES", tuple, "GPU device list, e.g. 0,1"),
     "dlq_max_ratio": ("--dlq-max-ratio", "GRUMP_DLQ_MAX_RATIO", float,
                       "stop when a partition's recent dead-letter share passes this (1: never)"),
+    "security_protocol": ("--security-protocol", "GRUMP_SECURITY_PROTOCOL", str,
+                          "|".join(SECURITY_PROTOCOLS)),
+    "sasl_mechanism": ("--sasl-mechanism", "GRUMP_SASL_MECHANISM", str,
+                       "|".join(SASL_MECHANISMS) + " (SASL_* protocols)"),
+    "sasl_username": ("--sasl-username", "GRUMP_SASL_USERNAME", str, "SASL user"),
+    "sasl_password": ("--sasl-password", "GRUMP_SASL_PASSWORD", str,
+                      "SASL password (prefer the variable: flags show in process lists)"),
+    "ssl_cafile": ("--ssl-cafile", "GRUMP_SSL_CAFILE", str,
+                   "CA bundle that signed the brokers' certificates (empty: system CAs)"),
+    "ssl_certfile": ("--ssl-certfile", "GRUMP_SSL_CERTFILE", str,
+                     "client certificate for mutual TLS"),
+    "ssl_keyfile": ("--ssl-keyfile", "GRUMP_SSL_KEYFILE", str, "client certificate's key"),
 }  # fmt: skip
 _HIDDEN = {
     "session_timeout_ms": ("--session-timeout-ms", int),
@@ -172,6 +200,9 @@ def _validate(config: WorkerConfig) -> None:
         raise ValueError("metrics_port must be in [0, 65535]")
     if config.drain_processes < 0 or config.max_batch_wait_ms < 0:
         raise ValueError("drain_processes and max_batch_wait_ms must not be negative")
+    problems = config.security().problems()
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def config_fields() -> Sequence[str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from deploy_contract import (
+    CREDENTIALS_SECRET,
     DEFAULT_PARTITIONS,
     GRUMP_VARIABLES,
     K8S,
@@ -65,8 +66,13 @@ def test_deployment_environment_is_grump_only(file: str) -> None:
     container = worker_container(file)
     names = {e["name"] for e in container.get("env", [])}
     assert names <= GRUMP_VARIABLES, names - GRUMP_VARIABLES
-    refs = [s["configMapRef"]["name"] for s in container["envFrom"]]
-    assert refs == [one("ConfigMap", "configmap.yaml")["metadata"]["name"]]
+    sources = container["envFrom"]
+    assert [s["configMapRef"]["name"] for s in sources if "configMapRef" in s] == [
+        one("ConfigMap", "configmap.yaml")["metadata"]["name"]
+    ]
+    # credentials stay out of the ConfigMap: an optional Secret, so plaintext clusters need none
+    secrets = [s["secretRef"] for s in sources if "secretRef" in s]
+    assert secrets == [{"name": CREDENTIALS_SECRET, "optional": True}]
     assert container["args"] == ["worker"]
 
 

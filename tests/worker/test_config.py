@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ EXPECTED_ENV = {
     "GRUMP_GROUP_ID", "GRUMP_BACKEND", "GRUMP_DRAIN_PROCESSES", "GRUMP_BATCH_SIZE",
     "GRUMP_MAX_BATCH_WAIT_MS", "GRUMP_RING_BYTES", "GRUMP_METRICS_PORT", "GRUMP_OUTPUT_FORMAT",
     "GRUMP_LOG_LEVEL", "GRUMP_LOG_JSON", "GRUMP_IDEMPOTENCE", "GRUMP_MAX_TEXT_BYTES",
-    "GRUMP_DEVICES", "GRUMP_DLQ_MAX_RATIO",
+    "GRUMP_DEVICES", "GRUMP_DLQ_MAX_RATIO", "GRUMP_SECURITY_PROTOCOL", "GRUMP_SASL_MECHANISM",
+    "GRUMP_SASL_USERNAME", "GRUMP_SASL_PASSWORD", "GRUMP_SSL_CAFILE", "GRUMP_SSL_CERTFILE",
+    "GRUMP_SSL_KEYFILE",
 }  # fmt: skip
 
 
@@ -96,3 +99,38 @@ def test_dlq_max_ratio_must_be_a_share() -> None:
     for bad in ("0", "1.5", "-1"):
         with pytest.raises(ValueError, match="dlq_max_ratio"):
             _config(["--dlq-max-ratio", bad], {})
+
+
+def test_sasl_settings_reach_the_client_options_and_the_password_is_never_printed() -> None:
+    env = {"GRUMP_SECURITY_PROTOCOL": "SASL_SSL", "GRUMP_SASL_USERNAME": "svc-grump",
+           "GRUMP_SASL_PASSWORD": "hunter2"}  # fmt: skip
+    config = _config(["--sasl-mechanism", "SCRAM-SHA-256"], env)
+    options = config.security().client_options()
+    assert options["security_protocol"] == "SASL_SSL"
+    sasl = [options[k] for k in ("sasl_mechanism", "sasl_plain_username", "sasl_plain_password")]
+    assert sasl == ["SCRAM-SHA-256", "svc-grump", "hunter2"]
+    context = options["ssl_context"]  # TLS always verifies the broker: certificate and host
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert "hunter2" not in repr(config) and "hunter2" not in repr(config.security())
+
+
+def test_plaintext_is_the_default_and_adds_no_tls_or_sasl() -> None:
+    assert _config([], {}).security().client_options() == {"security_protocol": "PLAINTEXT"}
+
+
+SASL_USER = "--security-protocol SASL_PLAINTEXT --sasl-username u --sasl-password x".split()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--security-protocol", "TLS"], "security protocol 'TLS'"),
+        (["--security-protocol", "SASL_SSL", "--sasl-username", "u"], "username and password"),
+        ([*SASL_USER, "--sasl-mechanism", "GSSAPI"], "SASL mechanism 'GSSAPI'"),
+        (["--security-protocol", "SSL", "--ssl-cafile", "/nonexistent/ca.pem"], "ssl_cafile"),
+        (["--security-protocol", "SSL", "--ssl-keyfile", __file__], "without ssl_certfile"),
+    ],
+)
+def test_unusable_security_settings_are_refused_with_the_reason(argv: list[str], message: str):
+    with pytest.raises(ValueError, match=message):
+        _config(argv, {})
