@@ -126,20 +126,36 @@ _CHOICES = {
 ENV_VARS = tuple(env for _flag, env, _kind, _help in _SETTINGS.values())
 
 
+SECURITY_SETTINGS = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
+                     "ssl_cafile", "ssl_certfile", "ssl_keyfile")  # fmt: skip
+
+
 def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags default to None so `build_config` can tell "not given" from a value."""
-    for field, (flag, env, kind, text) in _SETTINGS.items():
-        default = getattr(WorkerConfig(), field)
-        shown = ",".join(map(str, default)) if kind is tuple else default
-        help_text = f"{text} [env {env}; default {shown}]"
-        if kind is bool:
-            parser.add_argument(flag, action="store_const", const=True, default=None,
-                                help=help_text)  # fmt: skip
-        else:
-            metavar = flag.lstrip("-").upper().replace("-", "_")
-            parser.add_argument(flag, default=None, metavar=metavar, help=help_text)
+    for field in _SETTINGS:
+        _add_setting(parser, field)
     for flag, _kind in _HIDDEN.values():
         parser.add_argument(flag, default=None, help=argparse.SUPPRESS)
+
+
+def add_security_arguments(parser: argparse.ArgumentParser) -> None:
+    """The TLS / SASL flags alone, for the produce and consume tools (`build_config` reads
+    them, with their GRUMP_* variables, exactly as for the worker)."""
+    for field in SECURITY_SETTINGS:
+        _add_setting(parser, field)
+
+
+def _add_setting(parser: argparse.ArgumentParser, field: str) -> None:
+    flag, env, kind, text = _SETTINGS[field]
+    default = getattr(WorkerConfig(), field)
+    shown = ",".join(map(str, default)) if kind is tuple else default
+    help_text = f"{text} [env {env}; default {shown}]"
+    if kind is bool:
+        parser.add_argument(flag, action="store_const", const=True, default=None,
+                            help=help_text)  # fmt: skip
+    else:
+        metavar = flag.lstrip("-").upper().replace("-", "_")
+        parser.add_argument(flag, default=None, metavar=metavar, help=help_text)
 
 
 def build_config(

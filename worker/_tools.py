@@ -7,14 +7,16 @@ import asyncio
 import signal
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Coroutine, Iterable, Iterator
 from typing import IO, Any
 
 import msgpack
 import orjson
+from aiokafka.errors import KafkaError
 
 from schemas import JSON, MSGPACK, DeadLetter, content_type_of
 
+from ._config import add_security_arguments, build_config
 from ._kafka import OutRecord, send_records, start_producer
 
 DEFAULT_TOPICS = {"intents": 8, "intents.parsed": 8, "intents.dlq": 1}
@@ -38,6 +40,7 @@ def add_tool_commands(commands: Any) -> None:
     p.add_argument("--topic", default="intents")
     p.add_argument("--generate", type=int, metavar="N", help="generate N sample intents instead")
     p.add_argument("--seed", type=int, default=0, help="seed for --generate")
+    add_security_arguments(p)
     p.set_defaults(handler=_run_produce)
 
     p = commands.add_parser("consume", help="print results or dead letters from a topic",
@@ -49,6 +52,7 @@ def add_tool_commands(commands: Any) -> None:
     p.add_argument("--limit", type=int, default=None, help="stop after N records")
     p.add_argument("--idle-timeout-s", type=float, default=5.0,
                    help="stop after this long without records")  # fmt: skip
+    add_security_arguments(p)
     p.set_defaults(handler=_run_consume)
 
 
@@ -130,9 +134,11 @@ async def produce_values(
     content_type: bytes = JSON.encode(),
     progress: IO[str] | None = None,
     idempotence: str = "off",
+    **client_options: Any,
 ) -> int:
-    """Produce (key, value) pairs with the batch API and wait for every ack; returns count."""
-    producer = await start_producer(bootstrap, idempotence=idempotence)
+    """Produce (key, value) pairs with the batch API and wait for every ack; returns count.
+    `client_options`: TLS / SASL keyword arguments for the producer."""
+    producer = await start_producer(bootstrap, idempotence=idempotence, **client_options)
     headers = [("content-type", content_type)]
     sent_count = 0
     chunk: list[OutRecord] = []
@@ -174,7 +180,30 @@ def _run_produce(args: argparse.Namespace) -> int:
 
 
 def _produce(args: argparse.Namespace, values: Iterable[tuple[bytes | None, bytes]]) -> int:
-    asyncio.run(produce_values(args.bootstrap, args.topic, values, progress=sys.stderr))
+    options = _client_options("produce", args)
+    if options is None:
+        return 2
+    sending = produce_values(args.bootstrap, args.topic, values, progress=sys.stderr, **options)
+    return _talk_to_kafka("produce", sending)
+
+
+def _client_options(command: str, args: argparse.Namespace) -> dict[str, Any] | None:
+    """TLS / SASL options from the flags and GRUMP_* variables; None (reason printed) when
+    they are unusable."""
+    try:
+        return build_config(args).security().client_options()
+    except ValueError as error:
+        print(f"grump {command}: {error}", file=sys.stderr)
+        return None
+
+
+def _talk_to_kafka(command: str, work: Coroutine[Any, Any, int]) -> int:
+    """Run a tool's Kafka coroutine; a broker that cannot be reached is an error line, exit 1."""
+    try:
+        asyncio.run(work)
+    except KafkaError as error:
+        print(f"grump {command}: {error!r}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -193,14 +222,19 @@ def record_document(value: bytes, headers: list[tuple[str, bytes]]) -> Any:
 
 
 async def consume_topic(
-    bootstrap: str, topic: str, out: IO[bytes], limit: int | None, idle_timeout_s: float
+    bootstrap: str,
+    topic: str,
+    out: IO[bytes],
+    limit: int | None,
+    idle_timeout_s: float,
+    **client_options: Any,
 ) -> int:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await consumer.start()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **client_options)
     count = 0
     try:
+        await consumer.start()
         partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -224,9 +258,9 @@ async def _partitions(consumer: Any, topic: str) -> set[int]:
 
 
 def _run_consume(args: argparse.Namespace) -> int:
-    asyncio.run(
-        consume_topic(
-            args.bootstrap, args.topic, sys.stdout.buffer, args.limit, args.idle_timeout_s
-        )  # fmt: skip
-    )
-    return 0
+    options = _client_options("consume", args)
+    if options is None:
+        return 2
+    reading = consume_topic(args.bootstrap, args.topic, sys.stdout.buffer, args.limit,
+                            args.idle_timeout_s, **options)  # fmt: skip
+    return _talk_to_kafka("consume", reading)

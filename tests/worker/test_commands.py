@@ -81,3 +81,23 @@ def test_broker_command_prints_its_bootstrap_and_stops_on_ctrl_c() -> None:
         assert broker.wait(timeout=15) == 0
         broker.stdout.close()
     assert not probe_metadata(host, int(port))
+
+
+def test_consume_takes_the_worker_security_settings(bootstrap: str) -> None:
+    """The tools read TLS / SASL settings as the worker does (flags over GRUMP_* variables):
+    a SASL consumer is refused by this plaintext broker with one error line, exit 1, and an
+    incomplete setting is refused before any connection, exit 2."""
+    sasl = ["consume", "--bootstrap", bootstrap, "--security-protocol", "SASL_PLAINTEXT",
+            "--sasl-username", "svc-grump"]  # fmt: skip
+    refused = subprocess.run([sys.executable, "-m", "worker.cli", *sasl], cwd=ROOT, timeout=60,
+                             env={**ENV, "GRUMP_SASL_PASSWORD": "secret"},
+                             capture_output=True)  # fmt: skip
+    assert refused.returncode == 1, refused.stderr.decode()[-2000:]
+    assert "UnsupportedSaslMechanism" in refused.stderr.decode()
+    assert refused.stderr.decode().strip().splitlines()[-1].startswith("grump consume: ")
+
+    incomplete = _grump(*sasl, timeout=60)  # no password anywhere
+    assert incomplete.returncode == 2
+    assert "grump consume: SASL_PLAINTEXT needs a SASL username and password" in (
+        incomplete.stderr.decode()
+    )
