@@ -123,8 +123,9 @@ class Worker:
     async def _run_clients(self, geometry: RingGeometry) -> None:
         c = self.config
         self.metrics.backend_info.labels(c.backend).set(1)
+        client_options = c.security().client_options()  # one TLS context for both clients
         producer = await start_producer(c.bootstrap_servers, idempotence=c.idempotence,
-                                        **c.security().client_options())  # fmt: skip
+                                        **client_options)  # fmt: skip
         try:
             self.egress = Egress(producer, self.outbound, self.delivery, self.metrics,
                                  (c.input_topic, c.output_topic, c.dlq_topic),
@@ -132,7 +133,7 @@ class Worker:
             egress_task = asyncio.create_task(self.egress.run(), name="egress")
             try:
                 if await self._drains_warm(egress_task):
-                    await self._consume(geometry, egress_task)
+                    await self._consume(geometry, egress_task, client_options)
             finally:
                 egress_task.cancel()
                 await asyncio.gather(egress_task, return_exceptions=True)
@@ -156,14 +157,16 @@ class Worker:
             await self.before_join()
         return not self.stop_requested.is_set()
 
-    async def _consume(self, geometry: RingGeometry, egress_task: asyncio.Task[None]) -> None:
+    async def _consume(
+        self, geometry: RingGeometry, egress_task: asyncio.Task[None], client_options: dict
+    ) -> None:
         c = self.config
         consumer = await start_consumer(
             c.bootstrap_servers, [c.input_topic], c.group_id,
             on_revoked=self.delivery.on_revoked, on_assigned=self.delivery.on_assigned,
             session_timeout_ms=c.session_timeout_ms,
             heartbeat_interval_ms=c.heartbeat_interval_ms,
-            **c.security().client_options(),
+            **client_options,
         )  # fmt: skip
         try:
             await self._pipeline(consumer, geometry, egress_task)

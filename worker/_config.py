@@ -20,6 +20,8 @@ BACKENDS = ("auto", "cpu", "gpu", "reference")
 OUTPUT_FORMATS = ("same", "json", "msgpack")
 IDEMPOTENCE = ("auto", "on", "off")
 LOG_LEVELS = ("debug", "info", "warning", "error")
+SECURITY_SETTINGS = tuple(f.name for f in fields(Security))
+_NO_SECURITY = Security()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,9 @@ class WorkerConfig:
     max_text_bytes: int = 64 * 1024
     devices: tuple[int, ...] = ()
     dlq_max_ratio: float = 1.0  # 1: no limit
-    security_protocol: str = "PLAINTEXT"
-    sasl_mechanism: str = "SCRAM-SHA-512"
+    # TLS / SASL: the fields of `Security`, with its defaults
+    security_protocol: str = _NO_SECURITY.security_protocol
+    sasl_mechanism: str = _NO_SECURITY.sasl_mechanism
     sasl_username: str = ""
     sasl_password: str = dataclasses.field(default="", repr=False)  # never printed with the config
     ssl_cafile: str = ""
@@ -64,9 +67,7 @@ class WorkerConfig:
 
     def security(self) -> Security:
         """TLS / SASL options shared by every Kafka client of the worker."""
-        return Security(self.security_protocol, self.sasl_mechanism, self.sasl_username,
-                        self.sasl_password, self.ssl_cafile, self.ssl_certfile,
-                        self.ssl_keyfile)  # fmt: skip
+        return Security(**{name: getattr(self, name) for name in SECURITY_SETTINGS})
 
 
 # field: (flag, env var, type, help); every public setting has exactly one of each.
@@ -124,10 +125,6 @@ _CHOICES = {
     "log_level": LOG_LEVELS,
 }
 ENV_VARS = tuple(env for _flag, env, _kind, _help in _SETTINGS.values())
-
-
-SECURITY_SETTINGS = ("security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
-                     "ssl_cafile", "ssl_certfile", "ssl_keyfile")  # fmt: skip
 
 
 def add_worker_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,7 +21,8 @@ SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 @dataclass(frozen=True, slots=True)
 class Security:
-    protocol: str = "PLAINTEXT"
+    # named as the worker settings they come from (`WorkerConfig.security`)
+    security_protocol: str = "PLAINTEXT"
     sasl_mechanism: str = "SCRAM-SHA-512"
     sasl_username: str = ""
     sasl_password: str = field(default="", repr=False)  # never in logs or tracebacks
@@ -31,22 +32,23 @@ class Security:
 
     @property
     def uses_sasl(self) -> bool:
-        return self.protocol.startswith("SASL_")
+        return self.security_protocol.startswith("SASL_")
 
     @property
     def uses_tls(self) -> bool:
-        return self.protocol.endswith("SSL")
+        return self.security_protocol.endswith("SSL")
 
     def problems(self) -> list[str]:
         """What makes these settings unusable, in words (empty when they are fine)."""
         found = []
-        if self.protocol not in SECURITY_PROTOCOLS:
-            found.append(f"security protocol {self.protocol!r} not in {SECURITY_PROTOCOLS}")
+        protocol = self.security_protocol
+        if protocol not in SECURITY_PROTOCOLS:
+            found.append(f"security protocol {protocol!r} not in {SECURITY_PROTOCOLS}")
         if self.uses_sasl:
             if self.sasl_mechanism not in SASL_MECHANISMS:
                 found.append(f"SASL mechanism {self.sasl_mechanism!r} not in {SASL_MECHANISMS}")
             if not self.sasl_username or not self.sasl_password:
-                found.append(f"{self.protocol} needs a SASL username and password")
+                found.append(f"{protocol} needs a SASL username and password")
         if self.uses_tls:
             for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
                 path = getattr(self, name)
@@ -58,7 +60,7 @@ class Security:
 
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments for AIOKafkaConsumer / AIOKafkaProducer."""
-        options: dict[str, Any] = {"security_protocol": self.protocol}
+        options: dict[str, Any] = {"security_protocol": self.security_protocol}
         if self.uses_sasl:
             options.update(sasl_mechanism=self.sasl_mechanism,
                            sasl_plain_username=self.sasl_username,
