@@ -23,9 +23,10 @@ _NOT_COMPILED = {"__init__.py", "_api.py", "batch.py", "corpus.py", "gpu.py"}
 
 def _sources_digest() -> str:
     digest = hashlib.blake2b(numba.__version__.encode(), digest_size=8)
-    for path in sorted(_HERE.glob("*.py")):
-        if path.name not in _NOT_COMPILED:
-            digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted(_HERE.rglob("*.py")):
+        name = path.relative_to(_HERE).as_posix()
+        if name not in _NOT_COMPILED:
+            digest.update(name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -1,48 +1,82 @@
-"""The numba CPU backend: the whole parse over a batch, in parallel over intents.
+"""The numba CPU backend: scan and rules for every intent, one prefix sum, one write.
 
-A batch is cut into groups so the working set stays small; each group runs two parallel
-passes over the same stage functions the GPU uses: parse and size every intent, then write
-every result at its offset. Compiled code is cached on disk (`cache=True`), so a second
-process starts without recompiling.
+Intents run in parallel in chunks; each chunk reuses one scratch table (tokens, word starts,
+escapes) sized for its longest text, so the scratch stays in cache. Records (what the
+writer reads) live in buffers kept between batches. Every result's size is known after the
+first pass, so the second pass writes each byte once, straight into the output arena.
+A batch larger than GROUP_BYTES of text runs as several groups, to bound the records'
+memory. Compiled code is cached on disk (`cache=True`).
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit, prange
 
-from ._encode import encode_one
 from ._jit import CACHE_DIR  # noqa: F401  (sets the cache directory before decorating)
-from ._layout import M_OUT_LEN, META, ROWS
-from ._parse import intent_source, parse_one, working_set
-from ._rows import R_CHAR_CLASS
-from ._tables import packed_tables
-from ._wire import FMT_JSON, FMT_MSGPACK
+from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups
+from .rules.intent import intent_source, parse_one
+from .tables import packed_tables
+from .write.result import write_result
+from .write.wire import FMT_JSON, FMT_MSGPACK
 
-GROUP_BYTES = 4 << 20  # text bytes per group: keeps the working set (~72 B/byte) in cache
+GROUP_BYTES = 16 << 20  # text bytes per group: its records take ~72 bytes per text byte
+CHUNK = 64  # intents per parallel task: one scratch table each
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _parse_and_size(batch_arrays, lo, hi, label, tb, fmt, ws, meta):
-    toff = batch_arrays[1]
-    nowhere = ws[0, :0].view(np.uint8)  # the sizing pass writes nothing
-    for i in prange(lo, hi):
-        src = intent_source(batch_arrays, i, label)
-        w = working_set(ws, toff, lo, i, src[1])
-        m = meta[i - lo]
-        parse_one(src[0], src[1], tb[0][R_CHAR_CLASS], tb, w, m)
-        m[M_OUT_LEN] = encode_one(nowhere, 0, False, src, w, m, tb, fmt)
+@njit(cache=True, nogil=True)
+def record_views(rec, marks, toff, lo, i, n):
+    """Intent i's columns of its group's records (marks need half: a sentence is 2 bytes)."""
+    base = toff[i] - toff[lo] + (i - lo)
+    mbase = (toff[i] - toff[lo]) // 2 + (i - lo)
+    return rec[:, base : base + n + 1], marks[:, mbase : mbase + n // 2 + 1]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _write(batch_arrays, lo, hi, label, tb, fmt, ws, meta, out, out_off):
+def _parse(batch_arrays, lo, hi, label, tb, fmt, rec, marks, meta):
+    toff = batch_arrays[1]
+    for c in prange((hi - lo + CHUNK - 1) // CHUNK):
+        a = lo + c * CHUNK
+        b = min(hi, a + CHUNK)
+        longest = 0
+        for i in range(a, b):
+            longest = max(longest, toff[i + 1] - toff[i])
+        scr = np.empty((SCR_ROWS, longest + 1), np.int32)
+        for i in range(a, b):
+            src = intent_source(batch_arrays, i, label)
+            r, m = record_views(rec, marks, toff, lo, i, src[1])
+            parse_one(src, tb, fmt, r, m, scr, meta[i - lo])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _write(batch_arrays, lo, hi, label, tb, fmt, rec, marks, meta, out, out_off):
     toff = batch_arrays[1]
     for i in prange(lo, hi):
         src = intent_source(batch_arrays, i, label)
-        w = working_set(ws, toff, lo, i, src[1])
-        encode_one(out, out_off[i - lo], True, src, w, meta[i - lo], tb, fmt)
+        r, m = record_views(rec, marks, toff, lo, i, src[1])
+        write_result(out, out_off[i], src, r, m, meta[i - lo], tb, fmt)
+
+
+class _Buffers(threading.local):
+    """Record buffers kept between batches: fresh pages would cost a fault each."""
+
+    def __init__(self) -> None:
+        self.rec = np.empty((REC_ROWS, 0), np.int32)
+        self.marks = np.empty((MARK_ROWS, 0), np.int64)
+
+    def take(self, text_bytes: int, intents: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.rec.shape[1] < text_bytes + intents:
+            self.rec = np.empty((REC_ROWS, text_bytes + intents), np.int32)
+        if self.marks.shape[1] < text_bytes // 2 + intents:
+            self.marks = np.empty((MARK_ROWS, text_bytes // 2 + intents), np.int64)
+        return self.rec, self.marks
+
+
+_buffers = _Buffers()
 
 
 def encode_batch(
@@ -53,21 +87,22 @@ def encode_batch(
     fmt = _FORMATS[batch.fmt]
     arrays = (batch.texts, batch.text_offsets, batch.ids, batch.id_offsets,
               batch.constraints, batch.constraint_offsets)  # fmt: skip
-    label_bytes = np.frombuffer(label.encode(), np.uint8)
+    label_bytes = np.frombuffer(label.encode(), np.uint8).copy()  # writable: sizing views it
     n = len(batch)
-    sizes = np.zeros(n + 1, np.int64)
+    meta = np.zeros((n, META), np.int64)
+    offsets = np.zeros(n + 1, np.int64)
     parts = []
     for lo, hi in groups(batch.text_offsets, group_bytes):
-        nbytes = int(batch.text_offsets[hi] - batch.text_offsets[lo]) + (hi - lo)
-        ws = np.empty((ROWS, nbytes), np.int32)
-        meta = np.zeros((hi - lo, META), np.int64)
-        _parse_and_size(arrays, lo, hi, label_bytes, tb, fmt, ws, meta)
-        out_off = np.zeros(hi - lo + 1, np.int64)  # offsets within this group's output
-        np.cumsum(meta[:, M_OUT_LEN], out=out_off[1:])
-        sizes[lo + 1 : hi + 1] = meta[:, M_OUT_LEN]
-        out = np.empty(int(out_off[-1]), np.uint8)
-        _write(arrays, lo, hi, label_bytes, tb, fmt, ws, meta, out, out_off)
+        rec, marks = _buffers.take(int(batch.text_offsets[hi] - batch.text_offsets[lo]), hi - lo)
+        _parse(arrays, lo, hi, label_bytes, tb, fmt, rec, marks, meta[lo:hi])
+        group_off = np.zeros(n + 1, np.int64)
+        np.cumsum(meta[lo:hi, M_OUT_LEN], out=group_off[lo + 1 : hi + 1])
+        out = np.empty(int(group_off[hi]), np.uint8)
+        _write(arrays, lo, hi, label_bytes, tb, fmt, rec, marks, meta[lo:hi], out, group_off)
+        offsets[lo + 1 : hi + 1] = group_off[lo + 1 : hi + 1] + offsets[lo]
         parts.append(out)
-    offsets = np.cumsum(sizes)
-    data = np.concatenate(parts) if parts else np.empty(0, np.uint8)
+    # one group (any batch up to GROUP_BYTES of text) is already the arena
+    data = (
+        parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, np.uint8)
+    )
     return EncodedResults(data, offsets)

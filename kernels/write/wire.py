@@ -1,13 +1,17 @@
 """Byte writers for JSON (as orjson writes it) and msgpack (as msgpack-python packs it).
 
 Each writer takes the output array, a position and `w` (write or only measure) and returns
-the new position, so one encoder body serves the sizing pass and the writing pass.
+the new position, so one encoder body serves the sizing pass and the writing pass. Sizing
+never walks text or lexicon bytes: a text span's size comes from the scan's escape list,
+a lexicon string's from the string table.
 """
 
 from __future__ import annotations
 
-from ._rows import R_MILLI_BITS, R_STR_DATA, R_STR_OFF
-from ._scan import jit, lower
+from .._jit import jit
+from ..scan.text import lower
+from ..scan.tokens import escaped_extra
+from ..tables.rows import R_MILLI_BITS, R_STR_DATA, R_STR_OFF
 
 FMT_JSON, FMT_MSGPACK = 0, 1
 _HEX = b"0123456789abcdef"
@@ -78,13 +82,37 @@ def put_bytes(out, pos, w, src, a, b, lowered, fmt):
 @jit
 def put_sid(out, pos, w, tb, sid, fmt):
     """A lexicon string by id (lexicon strings need no JSON escaping)."""
-    return put_bytes(
-        out, pos, w, tb[0][R_STR_DATA], tb[2][R_STR_OFF, sid], tb[2][R_STR_OFF, sid + 1], False, fmt
-    )
+    a, b = tb[2][R_STR_OFF, sid], tb[2][R_STR_OFF, sid + 1]
+    if not w:
+        return pos + string_overhead(b - a, fmt) + (b - a)
+    return put_bytes(out, pos, w, tb[0][R_STR_DATA], a, b, False, fmt)
+
+
+@jit
+def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
+    """A span of the intent's text; sized from the scan's escape list without reading it."""
+    if not w:
+        extra = escaped_extra(scr, n_esc, a, b) if fmt == FMT_JSON else 0
+        return pos + string_overhead(b - a, fmt) + (b - a) + extra
+    return put_bytes(out, pos, w, t, a, b, lowered, fmt)
+
+
+@jit
+def string_overhead(length, fmt):
+    """Bytes a string of `length` bytes adds beyond its body: quotes or a msgpack header."""
+    if fmt == FMT_JSON:
+        return 2
+    if length <= 31:
+        return 1
+    if length <= 0xFF:
+        return 2
+    return 3 if length <= 0xFFFF else 5
 
 
 @jit
 def put_raw(out, pos, w, src, a, b):
+    if not w:
+        return pos + b - a
     for p in range(a, b):
         pos = put(out, pos, w, src[p])
     return pos

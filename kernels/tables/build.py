@@ -14,8 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import lexicon as lx
-from . import reference as ref
+from .. import lexicon as lx
+from .. import reference as ref
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
@@ -332,7 +332,7 @@ def build_tables() -> Tables:
 
 def pack_tables(tables: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The tables as four 2-D arrays (u8, i32, i64, u64), one table per row (see `_rows`)."""
-    from ._rows import BLOBS
+    from .rows import BLOBS
 
     dtypes = (np.uint8, np.int32, np.int64, np.uint64)
     lengths = np.zeros(64 * len(BLOBS), np.int64)  # length of blob b's row r at 64 * b + r

@@ -1,8 +1,9 @@
-"""Derived stages: dependencies, priorities, classification and scores."""
+"""Rules derived from the matches: dependencies, priorities, project type, architecture."""
 
 from __future__ import annotations
 
-from ._layout import (
+from .._jit import jit
+from .._layout import (
     ARCH_EVENT,
     ARCH_JAMSTACK,
     ARCH_MICROSERVICES,
@@ -19,8 +20,19 @@ from ._layout import (
     TECH_NEG,
     TOK_WORD,
 )  # fmt: skip
-from ._lexical import find
-from ._rows import (
+from ..tables.build import (
+    CAT_BACKEND,
+    CAT_DATABASE,
+    CAT_FRONTEND,
+    FF_EVENT,
+    FF_UI,
+    FF_WEB,
+    TF_BROKER,
+    TF_K8S,
+    TF_LAMBDA,
+    TF_STATIC_HOST,
+)  # fmt: skip
+from ..tables.rows import (
     N_ARCH_KW_MASK,
     N_DEP_FROM,
     N_PT_KW_MASK,
@@ -38,45 +50,33 @@ from ._rows import (
     R_W_KW_SECOND,
     R_W_KW_SINGLE,
 )
-from ._scan import jit
-from ._tables import (
-    CAT_BACKEND,
-    CAT_DATABASE,
-    CAT_FRONTEND,
-    FF_EVENT,
-    FF_UI,
-    FF_WEB,
-    TF_BROKER,
-    TF_K8S,
-    TF_LAMBDA,
-    TF_STATIC_HOST,
-)  # fmt: skip
+from .matches import find
 
 
 @jit
-def kept_feature(ws, n_feat, f):
+def kept_feature(rec, n_feat, f):
     """Whether feature f is listed and not negated."""
-    k = find(ws, FEAT, n_feat, f)
-    return k != NO and ws[FEAT_NEG, k] == 0
+    k = find(rec, FEAT, n_feat, f)
+    return k != NO and rec[FEAT_NEG, k] == 0
 
 
 @jit
-def dependency_mask(ws, n_feat, tb):
+def dependency_mask(rec, n_feat, tb):
     """Bit r set when rule r (in (from, to) order) fires."""
     mask = 0
     for r in range(tb[2][R_LENGTHS, N_DEP_FROM]):
-        if kept_feature(ws, n_feat, tb[1][R_DEP_FROM, r]):
+        if kept_feature(rec, n_feat, tb[1][R_DEP_FROM, r]):
             mask |= 1 << r
     return mask
 
 
 @jit
-def assign_priorities(ws, n_feat, edges, tb):
+def assign_priorities(rec, n_feat, edges, tb):
     """1..5 by position, lifted 0.2 per incoming edge (at most 0.4); integer arithmetic."""
     for i in range(n_feat):
         incoming = 0
         for r in range(tb[2][R_LENGTHS, N_DEP_FROM]):
-            if edges >> r & 1 and tb[1][R_DEP_TO_FEAT, r] == ws[FEAT, i]:
+            if edges >> r & 1 and tb[1][R_DEP_TO_FEAT, r] == rec[FEAT, i]:
                 incoming += 1
         raw = 10 * (n_feat - i) + 2 * min(incoming, 2) * n_feat
         level = 5
@@ -84,41 +84,41 @@ def assign_priorities(ws, n_feat, edges, tb):
             if raw >= (9 - 2 * step) * n_feat:
                 level = step + 1
                 break
-        ws[FEAT_PRIO, i] = level
+        rec[FEAT_PRIO, i] = level
 
 
 @jit
-def keyword_phrases(ws, n_tok, tb):
+def keyword_phrases(scr, n_tok, tb):
     """Bit k set when classifier phrase k stands in the words."""
     mask = 0
     for i in range(n_tok):
-        w = ws[TOK_WORD, i]
+        w = scr[TOK_WORD, i]
         if w == NO:
             continue
         mask |= tb[2][R_W_KW_SINGLE, w]
-        if i > 0 and ws[TOK_WORD, i - 1] != NO:
-            mask |= tb[2][R_W_KW_FIRST, ws[TOK_WORD, i - 1]] & tb[2][R_W_KW_SECOND, w]
+        if i > 0 and scr[TOK_WORD, i - 1] != NO:
+            mask |= tb[2][R_W_KW_FIRST, scr[TOK_WORD, i - 1]] & tb[2][R_W_KW_SECOND, w]
     return mask
 
 
 @jit
-def tech_summary(ws, n_tech, tb):
+def tech_summary(rec, n_tech, tb):
     """(categories bitmask by CAT_* bit, tech flags) of non-negated tech."""
     cats = 0
     flags = 0
     for k in range(n_tech):
-        if ws[TECH_NEG, k] == 0:
-            cats |= 1 << tb[1][R_TECH_CAT, ws[TECH, k]]
-            flags |= tb[1][R_TECH_FLAGS, ws[TECH, k]]
+        if rec[TECH_NEG, k] == 0:
+            cats |= 1 << tb[1][R_TECH_CAT, rec[TECH, k]]
+            flags |= tb[1][R_TECH_FLAGS, rec[TECH, k]]
     return cats, flags
 
 
 @jit
-def feature_flags(ws, n_feat, tb):
+def feature_flags(rec, n_feat, tb):
     flags = 0
     for k in range(n_feat):
-        if ws[FEAT_NEG, k] == 0:
-            flags |= tb[1][R_FEAT_FLAGS, ws[FEAT, k]]
+        if rec[FEAT_NEG, k] == 0:
+            flags |= tb[1][R_FEAT_FLAGS, rec[FEAT, k]]
     return flags
 
 

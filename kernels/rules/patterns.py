@@ -1,17 +1,24 @@
-"""Byte-level text primitives and the legacy regex scanners, as numba functions.
+"""The legacy regex patterns (actors, feature phrases) as small state machines over bytes.
 
-Everything here reads one intent's UTF-8 bytes `t` between `0` and `n` and allocates
-nothing, so the same functions compile for the CPU (`njit`) and for CUDA device code.
-The scanners reproduce, match for match, Python's `re` on the patterns in
-`kernels.reference` (leftmost-first, lazy captures, `(?<!\\w)` word starts); the parity
-suite checks them against `re` on generated text.
+Each matcher reproduces, match for match, Python's `re` on one pattern of
+`kernels.reference` (leftmost-first, lazy captures, greedy `\\s+` with backtracking).
+Every pattern begins with a letter at a word start (`(?<!\\w)` or `\\b`), so a matcher is
+tried only at the word starts the scan recorded, never at every byte.
 """
 
 from __future__ import annotations
 
-from ._jit import jit
-from ._rows import R_LIT_DATA, R_LIT_OFF
-from ._tables import CHAR_ALNUM, CHAR_SPACE, LIT
+from .._jit import jit
+from ..scan.text import (
+    first_lit_at,
+    lit_at,
+    lower,
+    prev_start,
+    skip_spaces,
+    space_len,
+    word_at,
+)  # fmt: skip
+from ..tables.build import LIT
 
 # Literal ids as plain ints: numba freezes module-level ints, not dicts.
 L_AS, L_FOR, L_TO, L_WITH, L_THAT, L_AND = (
@@ -28,111 +35,6 @@ L_AUTH, L_API, L_DASHBOARD, L_SAAS, L_BOOKING = (
 
 # Terminators of the lazy captures, one per pattern family.
 TERM_ACTOR_AS, TERM_ACTOR_FOR, TERM_BUILD, TERM_WITH = 0, 1, 2, 3
-
-
-@jit
-def lower(b):
-    """ASCII-lowercase one byte (A-Z only)."""
-    return b + 32 if 65 <= b <= 90 else b
-
-
-@jit
-def char_at(t, p):
-    """(code point, byte length) of the UTF-8 character starting at p."""
-    b = t[p]
-    if b < 0x80:
-        return b, 1
-    if b < 0xE0:
-        return ((b & 0x1F) << 6) | (t[p + 1] & 0x3F), 2
-    if b < 0xF0:
-        return ((b & 0x0F) << 12) | ((t[p + 1] & 0x3F) << 6) | (t[p + 2] & 0x3F), 3
-    cp = ((b & 0x07) << 18) | ((t[p + 1] & 0x3F) << 12) | ((t[p + 2] & 0x3F) << 6)
-    return cp | (t[p + 3] & 0x3F), 4
-
-
-@jit
-def prev_start(t, p):
-    """Start of the character that ends just before p."""
-    q = p - 1
-    while q > 0 and (t[q] & 0xC0) == 0x80:
-        q -= 1
-    return q
-
-
-@jit
-def space_len(t, p, n, cc):
-    """Byte length of the whitespace character at p, or 0."""
-    if p >= n:
-        return 0
-    cp, k = char_at(t, p)
-    return k if cc[cp] == CHAR_SPACE else 0
-
-
-@jit
-def is_word_cp(cp, cc):
-    return cp == 95 or cc[cp] == CHAR_ALNUM
-
-
-@jit
-def word_at(t, p, n, cc):
-    """Whether a word character (alnum or '_') starts at p."""
-    if p >= n:
-        return False
-    cp, _ = char_at(t, p)
-    return is_word_cp(cp, cc)
-
-
-@jit
-def word_before(t, p, cc):
-    """Whether a word character ends just before p."""
-    if p == 0:
-        return False
-    cp, _ = char_at(t, prev_start(t, p))
-    return is_word_cp(cp, cc)
-
-
-@jit
-def skip_spaces(t, p, n, cc):
-    """Position after the whitespace run starting at p."""
-    k = space_len(t, p, n, cc)
-    while k:
-        p += k
-        k = space_len(t, p, n, cc)
-    return p
-
-
-@jit
-def trim(t, a, b, cc):
-    """Shrink [a, b) by whitespace at both ends."""
-    a = skip_spaces(t, a, b, cc)
-    while b > a:
-        q = prev_start(t, b)
-        if space_len(t, q, b, cc) == 0:
-            break
-        b = q
-    return a, b
-
-
-@jit
-def lit_at(t, p, n, tb, lit):
-    """Length of literal `lit` if the lowered text holds it at p, else 0."""
-    s, e = tb[2][R_LIT_OFF, lit], tb[2][R_LIT_OFF, lit + 1]
-    if p + (e - s) > n:
-        return 0
-    for k in range(e - s):
-        if lower(t[p + k]) != tb[0][R_LIT_DATA, s + k]:
-            return 0
-    return e - s
-
-
-@jit
-def first_lit_at(t, p, n, tb, first, last):
-    """Length of the first of literals first..last (inclusive) found at p, else 0."""
-    for lit in range(first, last + 1):
-        k = lit_at(t, p, n, tb, lit)
-        if k:
-            return k
-    return 0
 
 
 @jit
