@@ -16,12 +16,12 @@ TECH, TECH_WORD, TECH_NEG = 0, 1, 2
 FEAT, FEAT_ACTION, FEAT_NEG, FEAT_CONF, FEAT_PRIO = 3, 4, 5, 6, 7
 ACT_S, ACT_E, RF_S, RF_E, SEN_S, SEN_E = 8, 9, 10, 11, 12, 13
 REC_ROWS = 14
-# Rows of `marks`: bits 0-63 and 64-127 of the tech ids, then of the feature ids.
+# Rows of `marks`: bits 0-63 and 64-127 of the tech, then the feature, alphabetical ranks.
 MARK_TECH_LO, MARK_TECH_HI, MARK_FEAT_LO, MARK_FEAT_HI = 0, 1, 2, 3
 MARK_ROWS = 4
 # Rows of `scr`.
-TOK_WORD, TOK_FLAGS, WORD_START, ESC_POS, ESC_CUM = 0, 1, 2, 3, 4
-SCR_ROWS = 5
+TOK_WORD, TOK_FLAGS, WORD_START, WORD_PATTERNS, ESC_POS, ESC_CUM = 0, 1, 2, 3, 4, 5
+SCR_ROWS = 6
 # Bits of TOK_FLAGS.
 ENDS_SENTENCE, ENDS_CLAUSE, NEGATED = 1, 2, 4
 # Columns of `meta`.

@@ -1,10 +1,12 @@
-"""The CUDA backend: the same stage functions as the CPU backend, one GPU thread per intent.
+"""The CUDA backend: the CPU backend's stage functions compiled for the GPU, run as a pipeline.
 
-Device memory and copies go through cupy: page-locked host buffers, a non-default stream per
-in-flight group, `cudaMemcpyAsync` in and out. A batch is cut into groups that alternate
-between two streams, so the copies of one group overlap the kernels of the other. Several
-GPUs: `encode_batch_multi` hands groups to one worker thread per device from one queue, so a
-faster device simply takes more groups (no static split).
+A batch is cut into groups spread over LANES streams. Each group is uploaded from page-
+locked staging (H2D), parsed and sized by one thread per intent (threads take intents in
+order of length, so a warp's threads do similar work), and prefix-summed on the device.
+Once every group's size is known, one page-locked arena is taken for the whole batch; then
+each group's write kernel fills a device buffer that is copied (D2H) straight into its
+place in that arena. Lanes overlap one group's copies with another's kernels. Several GPUs:
+`encode_batch_multi` hands batches to one thread per device from one queue.
 
 Importing `kernels` never imports this module; it loads on first GPU use.
 """
@@ -19,16 +21,16 @@ from typing import Any
 import numpy as np
 
 from ._api import GPU_TIME_FIELDS
-from ._encode import encode_one
 from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
-from ._layout import M_OUT_LEN, META, ROWS
-from ._parse import parse_one
-from ._rows import R_CHAR_CLASS
-from ._tables import packed_tables
-from ._wire import FMT_JSON, FMT_MSGPACK
+from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups
+from .rules.intent import parse_one
+from .tables import packed_tables
+from .write.result import write_result
+from .write.wire import FMT_JSON, FMT_MSGPACK
 
-GROUP_BYTES = 64 << 20  # text bytes per group: ~72 B of device scratch per text byte
+GROUP_BYTES = 32 << 20  # text bytes per group: ~100 B of device records per text byte
+LANES = 3  # streams: one group uploads while another computes and a third downloads
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
 THREADS_PER_BLOCK = 128
 
@@ -65,37 +67,47 @@ def device_count() -> int:
 
 if cuda is not None:
 
+    @cuda.jit(device=True)
+    def _views(arrays, i, label, rec, marks, scr):
+        """Intent i's source bundle and its columns of the group's device arrays."""
+        texts, toff, ids, ioff, cons, coff = arrays
+        t = texts[toff[i] : toff[i + 1]]
+        src = (t, len(t), ids[ioff[i] : ioff[i + 1]], cons[coff[i] : coff[i + 1]], label)
+        base = toff[i] + i
+        mbase = toff[i] // 2 + i
+        return (
+            src,
+            rec[:, base : base + len(t) + 1],
+            marks[:, mbase : mbase + len(t) // 2 + 1],
+            scr[:, base : base + len(t) + 1],
+        )
+
+    # Kernels take flat arrays (tuples are built inside): what numba-cuda marshals reliably.
     @cuda.jit(cache=True)
-    def _parse_kernel(texts, toff, ids, ioff, cons, coff, label, u8, i32, i64, u64, fmt, ws, meta):
-        i = cuda.grid(1)
-        if i >= len(toff) - 1:
+    def _parse_kernel(
+        texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
+        rec, marks, scr, meta,
+    ):  # fmt: skip
+        j = cuda.grid(1)
+        if j >= len(toff) - 1:
             return
-        tb = (u8, i32, i64, u64)
-        t = texts[toff[i] - toff[0] : toff[i + 1] - toff[0]]
-        ident = ids[ioff[i] - ioff[0] : ioff[i + 1] - ioff[0]]
-        src = (t, len(t), ident, cons[coff[i] - coff[0] : coff[i + 1] - coff[0]], label)
-        # sliced inline: calling _parse.intent_source here failed numba-cuda type inference
-        base = toff[i] - toff[0] + i
-        w = ws[:, base : base + len(t) + 1]
-        m = meta[i]
-        parse_one(t, len(t), u8[R_CHAR_CLASS], tb, w, m)
-        m[M_OUT_LEN] = encode_one(label[:0], 0, False, src, w, m, tb, fmt)
+        i = order[j]
+        arrays = (texts, toff, ids, ioff, cons, coff)
+        src, r, m, s = _views(arrays, i, label, rec, marks, scr)
+        parse_one(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
 
     @cuda.jit(cache=True)
     def _write_kernel(
-        texts, toff, ids, ioff, cons, coff, label, u8, i32, i64, u64, fmt, ws, meta, out, out_off
-    ):
-        i = cuda.grid(1)
-        if i >= len(toff) - 1:
+        texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
+        rec, marks, scr, meta, out, out_off,
+    ):  # fmt: skip
+        j = cuda.grid(1)
+        if j >= len(toff) - 1:
             return
-        tb = (u8, i32, i64, u64)
-        t = texts[toff[i] - toff[0] : toff[i + 1] - toff[0]]
-        ident = ids[ioff[i] - ioff[0] : ioff[i + 1] - ioff[0]]
-        src = (t, len(t), ident, cons[coff[i] - coff[0] : coff[i + 1] - coff[0]], label)
-        # sliced inline: calling _parse.intent_source here failed numba-cuda type inference
-        base = toff[i] - toff[0] + i
-        w = ws[:, base : base + len(t) + 1]
-        encode_one(out, out_off[i], True, src, w, meta[i], tb, fmt)
+        i = order[j]
+        arrays = (texts, toff, ids, ioff, cons, coff)
+        src, r, m, _ = _views(arrays, i, label, rec, marks, scr)
+        write_result(out, out_off[i], src, r, m, meta[i], (u8, i32, i64, u64), fmt)
 
 
 class _Pinned:
@@ -133,128 +145,164 @@ device_times = DeviceTimes()
 
 
 @dataclass
-class _Lane:
-    """One stream with its own pinned staging buffers: one group in flight."""
+class _Group:
+    """One group in flight: its device arrays and the events that time its steps."""
 
-    stream: Any  # cupy.cuda.Stream (cupy is imported lazily)
-    pinned_in: _Pinned = field(default_factory=_Pinned)
-    pinned_out: _Pinned = field(default_factory=_Pinned)
-    pending: tuple | None = None
+    lo: int
+    hi: int
+    stream: Any
+    inputs: list = field(default_factory=list)
+    work: tuple = ()
+    meta: Any = None
+    order: Any = None
+    offsets: Any = None
+    # start, uploaded, parsed, write queued, written, downloaded
+    events: list = field(default_factory=list)
+    h2d_bytes: int = 0
+    d2h_bytes: int = 0
 
 
 class DeviceContext:
-    """One GPU: its tables in device memory and two lanes for double buffering."""
+    """One GPU: its tables in device memory, LANES streams with their staging buffers."""
 
     def __init__(self, device: int = 0, threads_per_block: int = THREADS_PER_BLOCK) -> None:
         self.device = device
         self.threads = threads_per_block
         with cp.cuda.Device(device):
             self.tables = tuple(cp.asarray(a) for a in packed_tables())
-            self.lanes = [_Lane(cp.cuda.Stream(non_blocking=True)) for _ in range(2)]
+            self.streams = [cp.cuda.Stream(non_blocking=True) for _ in range(LANES)]
+            self.staging = [_Pinned() for _ in range(LANES)]
+            self.uploaded: list[Any] = [None] * LANES  # each lane's last upload event
+            self.sizes = _pinned_int64(64)
 
     def encode(self, batch: Batch, label: str, group_bytes: int = GROUP_BYTES) -> EncodedResults:
-        """Encode a whole batch on this device, groups alternating between the two lanes."""
-        label_bytes = np.frombuffer(label.encode(), np.uint8)
-        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        """Encode a whole batch on this device; results land in one page-locked arena."""
+        fmt = _FORMATS[batch.fmt]
+        spans = groups(batch.text_offsets, group_bytes)
         with cp.cuda.Device(self.device):
-            for k, (lo, hi) in enumerate(groups(batch.text_offsets, group_bytes)):
-                lane = self.lanes[k % 2]
-                self._finish(lane, parts)
-                lane.pending = (k, *self._start(lane, _slice(batch, lo, hi), label_bytes))
-            # the lane holding the earlier group finishes first, so results keep input order
-            for lane in sorted(self.lanes, key=lambda ln: ln.pending[0] if ln.pending else -1):
-                self._finish(lane, parts)
-        return _join(parts, len(batch))
+            dlabel = cp.asarray(np.frombuffer(label.encode(), np.uint8))
+            if len(spans) > len(self.sizes):
+                self.sizes = _pinned_int64(len(spans))
+            flights = [
+                self._parse(batch, lo, hi, k, dlabel, fmt) for k, (lo, hi) in enumerate(spans)
+            ]
+            for stream in self.streams:
+                stream.synchronize()  # every group's size is known: take the arena
+            sizes = [int(self.sizes[k]) for k in range(len(flights))]
+            arena = _arena(sum(sizes))
+            base = 0
+            for g, size in zip(flights, sizes, strict=True):
+                self._write(g, dlabel, fmt, arena[base : base + size])
+                base += size
+            offsets = np.zeros(len(batch) + 1, np.int64)
+            base = 0
+            for g, size in zip(flights, sizes, strict=True):
+                g.stream.synchronize()
+                offsets[g.lo + 1 : g.hi + 1] = g.offsets[1:].get(stream=g.stream) + base
+                base += size
+                _record_times(g)
+        return EncodedResults(arena, offsets)
 
-    def _start(self, lane: _Lane, arrays: tuple, label: np.ndarray) -> tuple:
-        """Queue one group on a lane: copies in, parse + size, scan, write, copy out.
-
-        Returns the pinned output and offsets, valid once the lane's stream is synchronised.
-        """
-        fmt = arrays[-1]
-        events = [cp.cuda.Event() for _ in range(4)]  # start, uploaded, computed, downloaded
-        with lane.stream:
-            events[0].record(lane.stream)
-            dev = self._upload(lane, arrays[:-1])
-            events[1].record(lane.stream)
-            n = len(arrays[1]) - 1
-            nbytes = int(arrays[1][-1] - arrays[1][0]) + n
-            ws = cp.empty((ROWS, max(nbytes, 1)), cp.int32)
-            meta = cp.zeros((max(n, 1), META), cp.int64)
-            dlabel = cp.asarray(label)
-            blocks = (n + self.threads - 1) // self.threads
-            nb_stream = cuda.external_stream(lane.stream.ptr)
-            _parse_kernel[blocks, self.threads, nb_stream](
-                *dev, dlabel, *self.tables, fmt, ws, meta
+    def _parse(self, batch: Batch, lo: int, hi: int, k: int, dlabel: Any, fmt: int) -> _Group:
+        """Upload group k and queue its parse kernel and prefix sum on its lane."""
+        lane = k % LANES
+        stream = self.streams[lane]
+        g = _Group(lo, hi, stream, events=[cp.cuda.Event() for _ in range(6)])
+        n = hi - lo
+        arrays = _slice(batch, lo, hi)
+        if self.uploaded[lane] is not None:
+            self.uploaded[lane].synchronize()  # the lane's staging buffer is free again
+        with stream:
+            g.events[0].record(stream)
+            g.inputs = self._upload(lane, arrays)
+            g.h2d_bytes = sum(a.nbytes for a in arrays)
+            g.events[1].record(stream)
+            self.uploaded[lane] = g.events[1]
+            nbytes = int(arrays[1][-1])
+            g.work = (
+                cp.empty((REC_ROWS, nbytes + n), cp.int32),
+                cp.empty((MARK_ROWS, nbytes // 2 + n), cp.int64),
+                cp.empty((SCR_ROWS, nbytes + n), cp.int32),
             )
-            out_off = cp.zeros(n + 1, cp.int64)
-            cp.cumsum(meta[:n, M_OUT_LEN], out=out_off[1:])
-            total = int(out_off[-1].get(stream=lane.stream))
-            out = cp.empty(max(total, 1), cp.uint8)
-            _write_kernel[blocks, self.threads, nb_stream](
-                *dev, dlabel, *self.tables, fmt, ws, meta, out, out_off
-            )
-            events[2].record(lane.stream)
-            host_out = lane.pinned_out.take(total)
-            out[:total].get(stream=lane.stream, out=host_out)
-            host_off = out_off.get(stream=lane.stream)
-            events[3].record(lane.stream)
-        sizes = (sum(a.nbytes for a in arrays[:-1]), total + host_off.nbytes)
-        return host_out, host_off, events, sizes
+            g.meta = cp.empty((max(n, 1), META), cp.int64)
+            lengths = g.inputs[1][1:] - g.inputs[1][:-1]
+            g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
+            args = (*g.inputs, g.order, dlabel, *self.tables, fmt, *g.work, g.meta)
+            self._launch(_parse_kernel, n, stream, args)
+            g.offsets = cp.zeros(n + 1, cp.int64)
+            cp.cumsum(g.meta[:n, M_OUT_LEN], out=g.offsets[1:])
+            g.events[2].record(stream)
+            g.offsets[n:].get(stream=stream, out=self.sizes[k : k + 1])
+        return g
 
-    @staticmethod
-    def _upload(lane: _Lane, arrays: tuple) -> list:
+    def _write(self, g: _Group, dlabel: Any, fmt: int, dest: np.ndarray) -> None:
+        """Queue group g's write kernel and its copy straight into `dest`, its arena slice."""
+        with g.stream:
+            g.events[3].record(g.stream)
+            out = cp.empty(max(dest.nbytes, 1), cp.uint8)
+            args = (*g.inputs, g.order, dlabel, *self.tables, fmt, *g.work, g.meta, out, g.offsets)
+            self._launch(_write_kernel, g.hi - g.lo, g.stream, args)
+            g.events[4].record(g.stream)
+            if dest.nbytes:
+                out[: dest.nbytes].get(stream=g.stream, out=dest)
+            g.events[5].record(g.stream)
+            g.d2h_bytes = dest.nbytes + g.offsets.nbytes
+
+    def _launch(self, kernel: Any, n: int, stream: Any, args: tuple) -> None:
+        if n == 0:
+            return
+        blocks = (n + self.threads - 1) // self.threads
+        kernel[blocks, self.threads, cuda.external_stream(stream.ptr)](*args)
+
+    def _upload(self, lane: int, arrays: tuple) -> list:
         """Stage the inputs in the lane's pinned buffer, then copy them in asynchronously."""
         sizes = [(a.nbytes + 255) // 256 * 256 for a in arrays]  # keep each view aligned
-        staging = lane.pinned_in.take(sum(sizes))
+        staging = self.staging[lane].take(sum(sizes))
         dev, at = [], 0
         for a, size in zip(arrays, sizes, strict=True):
             view = staging[at : at + a.nbytes].view(a.dtype)
             np.copyto(view, a)
             d = cp.empty(a.shape, a.dtype)
-            d.set(view, stream=lane.stream)
+            d.set(view, stream=self.streams[lane])
             dev.append(d)
             at += size
         return dev
 
-    def _finish(self, lane: _Lane, parts: list) -> None:
-        if lane.pending is None:
-            return
-        lane.stream.synchronize()
-        _, host_out, host_off, events, (up_bytes, down_bytes) = lane.pending
-        parts.append((host_out.copy(), host_off))
-        lane.pending = None
-        ms = [cp.cuda.get_elapsed_time(a, b) for a, b in zip(events[:-1], events[1:], strict=True)]
-        device_times.add(groups=1, h2d_bytes=up_bytes, h2d_s=ms[0] / 1e3, kernel_s=ms[1] / 1e3,
-                         d2h_bytes=down_bytes, d2h_s=ms[2] / 1e3)  # fmt: skip
+
+def _record_times(g: _Group) -> None:
+    ms = [cp.cuda.get_elapsed_time(a, b) for a, b in zip(g.events[:-1], g.events[1:], strict=True)]
+    device_times.add(groups=1, h2d_bytes=g.h2d_bytes, h2d_s=ms[0] / 1e3,
+                     kernel_s=(ms[1] + ms[3]) / 1e3, d2h_bytes=g.d2h_bytes,
+                     d2h_s=ms[4] / 1e3)  # fmt: skip
+
+
+def _pinned_int64(n: int) -> np.ndarray:
+    import cupyx
+
+    return cupyx.empty_pinned((n,), np.int64)
+
+
+def _arena(nbytes: int) -> np.ndarray:
+    """A page-locked result arena from cupy's pinned pool (returned to it when dropped)."""
+    import cupyx
+
+    return cupyx.empty_pinned((nbytes,), np.uint8)
 
 
 def _slice(batch: Batch, lo: int, hi: int) -> tuple:
+    """Group [lo, hi) of a batch with offsets rebased to zero."""
     t0, t1 = batch.text_offsets[lo], batch.text_offsets[hi]
     i0, i1 = batch.id_offsets[lo], batch.id_offsets[hi]
     c0, c1 = batch.constraint_offsets[lo], batch.constraint_offsets[hi]
+    base_t, base_i, base_c = batch.text_offsets[0], batch.id_offsets[0], batch.constraint_offsets[0]
     return (
-        np.ascontiguousarray(batch.texts[t0 - batch.text_offsets[0] : t1 - batch.text_offsets[0]]),
+        batch.texts[t0 - base_t : t1 - base_t],
         batch.text_offsets[lo : hi + 1] - t0,
-        np.ascontiguousarray(batch.ids[i0 - batch.id_offsets[0] : i1 - batch.id_offsets[0]]),
+        batch.ids[i0 - base_i : i1 - base_i],
         batch.id_offsets[lo : hi + 1] - i0,
-        np.ascontiguousarray(
-            batch.constraints[c0 - batch.constraint_offsets[0] : c1 - batch.constraint_offsets[0]]
-        ),
+        batch.constraints[c0 - base_c : c1 - base_c],
         batch.constraint_offsets[lo : hi + 1] - c0,
-        _FORMATS[batch.fmt],
     )
-
-
-def _join(parts: list[tuple[np.ndarray, np.ndarray]], n: int) -> EncodedResults:
-    offsets = np.zeros(n + 1, np.int64)
-    k, base = 0, 0
-    for _, off in parts:
-        m = len(off) - 1
-        offsets[k + 1 : k + m + 1] = off[1:] + base
-        k, base = k + m, base + int(off[-1])
-    data = np.concatenate([d for d, _ in parts]) if parts else np.empty(0, np.uint8)
-    return EncodedResults(data, offsets)
 
 
 _contexts: dict[int, DeviceContext] = {}

@@ -1,4 +1,4 @@
-"""Actors and feature phrases: the legacy patterns tried at the scan's word starts.
+"""Actors and feature phrases: the legacy patterns tried where the scan found their words.
 
 Hits are trimmed, deduplicated (ASCII case-insensitively, as the lowered text compares)
 and kept in pattern order, as the reference lists them.
@@ -7,7 +7,7 @@ and kept in pattern order, as the reference lists them.
 from __future__ import annotations
 
 from .._jit import jit
-from .._layout import ACT_S, FEAT, FEAT_NEG, NO, RF_E, RF_S, WORD_START
+from .._layout import ACT_S, FEAT, FEAT_NEG, NO, RF_E, RF_S, WORD_PATTERNS, WORD_START
 from ..scan.text import lower, trim
 from ..scan.tokens import lookup, step
 from ..tables.build import FNV_OFFSET
@@ -28,20 +28,9 @@ from .patterns import (
     match_verb_phrase,
 )  # fmt: skip
 
-# Pattern ids, in the order their hits are listed.
+# Pattern ids, in the order their hits are listed (`tables.build.PATTERN_WORDS` order).
 ACTOR_AS, ACTOR_ROLE, ACTOR_WORD, ACTOR_FOR = 0, 1, 2, 3
 FEATURE_VERB, FEATURE_WITH, FEATURE_WORD = 4, 5, 6
-
-
-def _letters(word: str) -> int:
-    return sum(1 << (ord(c) - 97) for c in set(word))
-
-
-# First letters each pattern can start with (bit i = chr(97 + i)): a cheap filter at word starts.
-FIRST_LETTERS = (
-    _letters("a"), _letters("uadcmg"), _letters("as"), _letters("f"),
-    _letters("bcsaeih"), _letters("wf"), _letters("tadesb"),
-)  # fmt: skip
 
 
 @jit
@@ -66,16 +55,16 @@ def match_pattern(t, p, n, cc, tb, pattern):
 def collect_hits(t, n, cc, tb, rec, scr, n_starts, first, last, row_s, min_bytes):
     """Hits of patterns first..last into rows row_s/+1; returns their count.
 
-    A pattern is tried at each word start whose letter can begin it; after a match the
-    next try starts at its end, as `re.finditer` resumes.
+    A pattern is tried only at a word start whose word can begin it (every pattern starts
+    with a literal word); after a match the next try starts at its end, as `re.finditer`
+    resumes.
     """
     count = 0
     for pattern in range(first, last + 1):
-        letters = FIRST_LETTERS[pattern]
         resume = 0
         for k in range(n_starts):
             p = scr[WORD_START, k]
-            if p < resume or not (letters >> (lower(t[p]) - 97)) & 1:
+            if p < resume or not (scr[WORD_PATTERNS, k] >> pattern) & 1:
                 continue
             e, a, b = match_pattern(t, p, n, cc, tb, pattern)
             if e >= 0:

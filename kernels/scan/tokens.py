@@ -5,11 +5,12 @@
 - cuts whitespace chunks into tokens (word characters, '-', '_', A-Z lowered) and looks
   each up with one probe of the lexicon's open-addressing table (FNV-1a 64, confirmed
   byte for byte), with the chunk's sentence and clause flags;
-- records the word starts (`(?<!\\w)` followed by a letter) where legacy patterns may match;
 - looks up each word run, and each hyphen-joined pair of runs, as a data-flow or legacy
-  tech keyword (whole words, plural 's' allowed: the table holds both spellings);
+  tech keyword (whole words, plural 's' allowed: the table holds both spellings), and
+  records the run's start when a legacy pattern can begin with its word;
 - cuts sentences after each terminator, trims them, and gives each kept sentence the set
-  of tech and feature ids its own words name (a chunk cut by a terminator is two words);
+  of tech and feature names its own words name (a chunk cut by a terminator is two words),
+  as bits in alphabetical rank, so the writer lists them sorted by walking set bits;
 - lists the bytes that JSON escapes, so the writer can size any text span exactly.
 
 The hashes are kept as running states, so no byte is read twice except to confirm a hit.
@@ -34,19 +35,23 @@ from .._layout import (
     SEN_S,
     TOK_FLAGS,
     TOK_WORD,
+    WORD_PATTERNS,
     WORD_START,
 )  # fmt: skip
 from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET, FNV_PRIME
 from ..tables.rows import (
     N_SLOT_WORD,
+    R_FEAT_RANK,
     R_LENGTHS,
     R_SLOT_KEY,
     R_SLOT_WORD,
     R_STR_DATA,
     R_STR_OFF,
+    R_TECH_RANK,
     R_W_FEAT_KEY,
     R_W_FLOW,
     R_W_LEGACY,
+    R_W_PATTERNS,
     R_W_STR,
     R_W_TECH,
 )
@@ -97,17 +102,19 @@ def lookup(t, a, b, cc, tb, h, kept_only):
 
 @jit
 def add_marks(tb, w, m0, m1, m2, m3):
-    """Add word w's tech and single-word feature ids to a sentence's sets."""
+    """Add word w's tech and single-word feature names to a sentence's sets (by rank)."""
     if w == NO:
         return m0, m1, m2, m3
     x = tb[1][R_W_TECH, w]
     if x != NO:
+        x = tb[1][R_TECH_RANK, x]
         if x < 64:
             m0 |= int64(1) << x
         else:
             m1 |= int64(1) << (x - 64)
     x = tb[1][R_W_FEAT_KEY, w]
     if x != NO:
+        x = tb[1][R_FEAT_RANK, x]
         if x < 64:
             m2 |= int64(1) << x
         else:
@@ -117,13 +124,13 @@ def add_marks(tb, w, m0, m1, m2, m3):
 
 @jit
 def keywords(t, a, b, cc, tb, h, flows, legacy):
-    """Add the data-flow and legacy-tech keyword bits of the word t[a:b]."""
+    """Add the data-flow and legacy-tech keyword bits of the word t[a:b]; and its word id."""
     w = lookup(t, a, b, cc, tb, h, False)
     if w != NO and tb[1][R_W_FLOW, w] != NO:
         flows |= int64(1) << tb[1][R_W_FLOW, w]
     if w != NO and tb[1][R_W_LEGACY, w] != NO:
         legacy |= int64(1) << tb[1][R_W_LEGACY, w]
-    return flows, legacy
+    return flows, legacy, w
 
 
 @jit
@@ -144,7 +151,7 @@ def is_terminator(b):
 
 @jit
 def scan(t, n, cc, tb, rec, marks, scr):
-    """Scan t[0:n]; returns (tokens, word starts, escapes, sentences, flows, legacy).
+    """Scan t[0:n]; returns (tokens, pattern starts, escapes, sentences, flows, legacy).
 
     One long loop on purpose: every running state stays in a register.
     """
@@ -189,9 +196,6 @@ def scan(t, n, cc, tb, rec, marks, scr):
         if word:
             if not in_run:
                 in_run, rs, h_run, run_ascii = True, p, FNV_OFFSET, True
-                if 97 <= lower(b) <= 122:
-                    scr[WORD_START, n_starts] = p
-                    n_starts += 1
                 joined = prev_re == p - 1 and p > 0 and t[p - 1] == 45
                 h_join, join_ascii = h_prev_dash, prev_ascii
             for j in range(k):
@@ -202,9 +206,13 @@ def scan(t, n, cc, tb, rec, marks, scr):
         elif in_run:
             in_run = False
             if run_ascii:
-                flows, legacy = keywords(t, rs, p, cc, tb, h_run, flows, legacy)
+                flows, legacy, w = keywords(t, rs, p, cc, tb, h_run, flows, legacy)
+                if w != NO and tb[1][R_W_PATTERNS, w] != 0:
+                    scr[WORD_START, n_starts] = rs
+                    scr[WORD_PATTERNS, n_starts] = tb[1][R_W_PATTERNS, w]
+                    n_starts += 1
             if joined and join_ascii:
-                flows, legacy = keywords(t, prev_rs, p, cc, tb, h_join, flows, legacy)
+                flows, legacy, w = keywords(t, prev_rs, p, cc, tb, h_join, flows, legacy)
             prev_rs, prev_re, prev_ascii = rs, p, run_ascii
             h_prev_dash = step(h_run, 45)
         # chunks: tokens and the sentence words inside them

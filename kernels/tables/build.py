@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import namedtuple
 from functools import lru_cache
 
+import msgpack
 import numpy as np
+import orjson
 
 from .. import lexicon as lx
 from .. import reference as ref
@@ -31,13 +33,14 @@ Tables = namedtuple(
     "Tables",
     [
         "str_data", "str_off",                      # string arena
+        "json_data", "json_off", "mp_data", "mp_off",  # the same strings, encoded
         "slot_key", "slot_word",                    # hash table: slot -> word id
         "w_str", "w_tech", "w_feat_key", "w_feat_name", "w_verb", "w_neg",
         "w_pair_first", "w_pair_second", "w_kw_single", "w_kw_first", "w_kw_second",
-        "w_flow", "w_legacy",
+        "w_flow", "w_legacy", "w_patterns",
         "phrase_key", "phrase_feat",                # bigram table: (w1, w2) -> feature
         "tech_str", "tech_cat_str", "tech_cat", "tech_flags", "tech_sorted",
-        "feat_str", "feat_flags", "feat_sorted",
+        "tech_rank", "feat_str", "feat_flags", "feat_sorted", "feat_rank",
         "dep_from", "dep_to_str", "dep_to_feat", "dep_reason_str",
         "flow_str", "legacy_str", "legacy_tech",
         "pt_kw_mask", "pt_kw_type", "arch_kw_mask", "arch_kw_type", "pair_contrastive_mask",
@@ -74,6 +77,19 @@ LITERALS = (
 )  # fmt: skip
 LIT = {s: i for i, s in enumerate(LITERALS)}
 
+# The words a legacy pattern can begin with, by pattern id (the order `rules.extracts` tries
+# them in); the scan records a word start only where its word run is one of these.
+PATTERN_WORDS = (
+    ("as",),
+    ("user", "admin", "developer", "customer", "manager", "guest",
+     "users", "admins", "developers", "customers", "managers", "guests"),
+    ("actor", "stakeholder", "actors", "stakeholders"),
+    ("for",),
+    ("build", "create", "support", "allow", "enable", "include", "add", "have"),
+    ("with", "featuring"),
+    ("task", "auth", "api", "dashboard", "e", "ecommerce", "saas", "booking"),
+)  # fmt: skip
+
 
 def fnv1a(data: bytes) -> int:
     """FNV-1a 64 of bytes, as the kernels compute it."""
@@ -95,8 +111,8 @@ class _Strings:
     def id(self, s: str) -> int:
         return self.ids.setdefault(s, len(self.ids))
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        encoded = [s.encode() for s in self.ids]
+    def arrays(self, encode=str.encode) -> tuple[np.ndarray, np.ndarray]:
+        encoded = [encode(s) for s in self.ids]
         off = np.zeros(len(encoded) + 1, np.int64)
         np.cumsum([len(e) for e in encoded], out=off[1:])
         return np.frombuffer(b"".join(encoded), np.uint8).copy(), off
@@ -104,8 +120,8 @@ class _Strings:
 
 class _Words:
     FIELDS = ("tech", "feat_key", "feat_name", "verb", "neg", "pair_first", "pair_second",
-              "kw_single", "kw_first", "kw_second", "flow", "legacy")  # fmt: skip
-    MASKS = ("pair_first", "pair_second", "kw_single", "kw_first", "kw_second")
+              "kw_single", "kw_first", "kw_second", "flow", "legacy", "patterns")  # fmt: skip
+    MASKS = ("pair_first", "pair_second", "kw_single", "kw_first", "kw_second", "patterns")
 
     def __init__(self, strings: _Strings) -> None:
         self.strings = strings
@@ -199,6 +215,9 @@ def _register_words(words: _Words, feat_index: dict[str, int]) -> None:
             words.set(parts[0], "kw_first", 1 << bit)
         words.set(parts[-1], last, 1 << bit)
         words.set(parts[-1] + "s", last, 1 << bit)
+    for pattern, starts in enumerate(PATTERN_WORDS):
+        for w in starts:
+            words.set(w, "patterns", 1 << pattern)
     for field, keywords in (("flow", lx.DATA_FLOW_KEYWORDS), ("legacy", lx.LEGACY_TECH_KEYWORDS)):
         for j, kw in enumerate(keywords):
             words.set(kw, field, j)
@@ -227,7 +246,8 @@ def _tech_arrays(strings: _Strings) -> dict[str, np.ndarray]:
         "tech_cat_str": np.array([strings.id(cat) for _, cat, _ in lx.TECH], np.int32),
         "tech_cat": np.array([cat_code.get(cat, CAT_OTHER) for _, cat, _ in lx.TECH], np.int32),
         "tech_flags": np.array(flags, np.int32),
-        "tech_sorted": np.array(sorted(range(len(names)), key=names.__getitem__), np.int32),
+        "tech_sorted": _sorted_ids(names),
+        "tech_rank": np.argsort(_sorted_ids(names)).astype(np.int32),
     }
 
 
@@ -242,8 +262,14 @@ def _feature_arrays(strings: _Strings, names: list[str]) -> dict[str, np.ndarray
     return {
         "feat_str": np.array([strings.id(n) for n in names], np.int32),
         "feat_flags": np.array([flags(n) for n in names], np.int32),
-        "feat_sorted": np.array(sorted(range(len(names)), key=names.__getitem__), np.int32),
+        "feat_sorted": _sorted_ids(names),
+        "feat_rank": np.argsort(_sorted_ids(names)).astype(np.int32),
     }
+
+
+def _sorted_ids(names: list[str]) -> np.ndarray:
+    """Ids in alphabetical order of their names."""
+    return np.array(sorted(range(len(names)), key=names.__getitem__), np.int32)
 
 
 def _dependency_arrays(strings: _Strings, feat_index: dict[str, int]) -> dict[str, np.ndarray]:
@@ -323,6 +349,8 @@ def build_tables() -> Tables:
         "milli_bits": np.arange(1001, dtype=np.float64).__truediv__(1000).view(np.uint64),
     }  # fmt: skip
     arrays["str_data"], arrays["str_off"] = strings.arrays()
+    arrays["json_data"], arrays["json_off"] = strings.arrays(orjson.dumps)
+    arrays["mp_data"], arrays["mp_off"] = strings.arrays(msgpack.packb)
     lits = _Strings()
     for lit in LITERALS:
         lits.id(lit)

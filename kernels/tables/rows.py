@@ -10,6 +10,8 @@ U8, I32, I64, U64 = 0, 1, 2, 3  # blob positions in the tables tuple
 R_STR_DATA = 0
 R_LIT_DATA = 1
 R_CHAR_CLASS = 2
+R_JSON_DATA = 3
+R_MP_DATA = 4
 
 # rows of blob I32
 R_SLOT_WORD = 0
@@ -46,6 +48,9 @@ R_ACTION_STR = 30
 R_PT_STR = 31
 R_ARCH_STR = 32
 R_FIXED_STR = 33
+R_W_PATTERNS = 34
+R_TECH_RANK = 35
+R_FEAT_RANK = 36
 
 # rows of blob I64
 R_STR_OFF = 0
@@ -57,13 +62,15 @@ R_PHRASE_KEY = 5
 R_PT_KW_MASK = 6
 R_ARCH_KW_MASK = 7
 R_LENGTHS = 8
+R_JSON_OFF = 9
+R_MP_OFF = 10
 
 # rows of blob U64
 R_SLOT_KEY = 0
 R_MILLI_BITS = 1
 
 BLOBS = (
-    ("str_data", "lit_data", "char_class"),
+    ("str_data", "lit_data", "char_class", "json_data", "mp_data"),
     (
         "slot_word",
         "w_str",
@@ -99,6 +106,9 @@ BLOBS = (
         "pt_str",
         "arch_str",
         "fixed_str",
+        "w_patterns",
+        "tech_rank",
+        "feat_rank",
     ),
     (
         "str_off",
@@ -110,6 +120,8 @@ BLOBS = (
         "pt_kw_mask",
         "arch_kw_mask",
         "lengths",
+        "json_off",
+        "mp_off",
     ),
     ("slot_key", "milli_bits"),
 )

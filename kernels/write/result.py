@@ -282,18 +282,28 @@ def put_dependencies(out, pos, w, meta, tb, fmt):
 
 @jit
 def put_sorted(out, pos, w, lo, hi, order_row, strings_row, tb, fmt):
-    """Names whose bits are set, alphabetically (order lists ids alphabetically)."""
-    pos = open_seq(out, pos, w, fmt, bits_in(lo, 64) + bits_in(hi, 64), False)
+    """Names whose alphabetical ranks are set, in order (order_row maps rank to id)."""
+    pos = open_seq(out, pos, w, fmt, bit_count(lo) + bit_count(hi), False)
     k = 0
-    order = tb[1][order_row]
-    strings = tb[1][strings_row]
-    for j in range(tb[2][R_LENGTHS, 64 + order_row]):  # an I32 row (see _rows)
-        x = order[j]
-        if (lo >> x if x < 64 else hi >> (x - 64)) & 1:
+    for half in range(2):
+        bits = lo if half == 0 else hi
+        while bits:
+            rank = 64 * half + bit_count((bits & -bits) - 1)
+            bits &= bits - 1
             pos = sep(out, pos, w, fmt, k)
-            pos = put_sid(out, pos, w, tb, strings[x], fmt)
+            pos = put_sid(out, pos, w, tb, tb[1][strings_row, tb[1][order_row, rank]], fmt)
             k += 1
     return close_seq(out, pos, w, fmt, False)
+
+
+@jit
+def bit_count(x):
+    """Set bits of a 64-bit int (a sentence names few, so one step per set bit)."""
+    count = 0
+    while x:
+        x &= x - 1
+        count += 1
+    return count
 
 
 @jit

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .._jit import jit
 from ..scan.text import lower
 from ..scan.tokens import escaped_extra
-from ..tables.rows import R_MILLI_BITS, R_STR_DATA, R_STR_OFF
+from ..tables.rows import R_JSON_DATA, R_JSON_OFF, R_MILLI_BITS, R_MP_DATA, R_MP_OFF
 
 FMT_JSON, FMT_MSGPACK = 0, 1
 _HEX = b"0123456789abcdef"
@@ -81,11 +81,16 @@ def put_bytes(out, pos, w, src, a, b, lowered, fmt):
 
 @jit
 def put_sid(out, pos, w, tb, sid, fmt):
-    """A lexicon string by id (lexicon strings need no JSON escaping)."""
-    a, b = tb[2][R_STR_OFF, sid], tb[2][R_STR_OFF, sid + 1]
+    """A lexicon string by id: a copy of its encoding, made once when the tables were built."""
+    if fmt == FMT_JSON:
+        data, a, b = tb[0][R_JSON_DATA], tb[2][R_JSON_OFF, sid], tb[2][R_JSON_OFF, sid + 1]
+    else:
+        data, a, b = tb[0][R_MP_DATA], tb[2][R_MP_OFF, sid], tb[2][R_MP_OFF, sid + 1]
     if not w:
-        return pos + string_overhead(b - a, fmt) + (b - a)
-    return put_bytes(out, pos, w, tb[0][R_STR_DATA], a, b, False, fmt)
+        return pos + b - a
+    for k in range(b - a):
+        out[pos + k] = data[a + k]
+    return pos + b - a
 
 
 @jit
@@ -94,7 +99,23 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
     if not w:
         extra = escaped_extra(scr, n_esc, a, b) if fmt == FMT_JSON else 0
         return pos + string_overhead(b - a, fmt) + (b - a) + extra
-    return put_bytes(out, pos, w, t, a, b, lowered, fmt)
+    if fmt == FMT_MSGPACK:
+        pos = put_msgpack_len(out, pos, w, b - a, 0xA0, 31, 0xD9, 0xDA, 0xDB)
+        for p in range(a, b):
+            out[pos] = lower(t[p]) if lowered else t[p]
+            pos += 1
+        return pos
+    out[pos] = 34
+    pos += 1
+    for p in range(a, b):
+        c = lower(t[p]) if lowered else t[p]
+        if c < 0x20 or c == 34 or c == 92:
+            pos = put_json_byte(out, pos, True, c)
+        else:
+            out[pos] = c
+            pos += 1
+    out[pos] = 34
+    return pos + 1
 
 
 @jit
