@@ -39,4 +39,7 @@ def _cache_dir() -> str:
 
 CACHE_DIR = _cache_dir()
 numba.config.CACHE_DIR = CACHE_DIR  # read when each cached function below is decorated
-jit = numba.njit(cache=True, nogil=True)
+# Stage functions allocate nothing and return no arrays, so they run without reference
+# counting (`_nrt=False`): otherwise every call that passes the tables or a view pays
+# atomic increments and decrements, which cost more than the scan itself.
+jit = numba.njit(cache=True, nogil=True, _nrt=False)

@@ -18,7 +18,7 @@ from numba import njit, prange
 from ._jit import CACHE_DIR  # noqa: F401  (sets the cache directory before decorating)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups
-from .rules.intent import intent_source, parse_one
+from .rules.intent import parse_one
 from .tables import packed_tables
 from .write.result import write_result
 from .write.wire import FMT_JSON, FMT_MSGPACK
@@ -26,6 +26,16 @@ from .write.wire import FMT_JSON, FMT_MSGPACK
 GROUP_BYTES = 16 << 20  # text bytes per group: its records take ~72 bytes per text byte
 CHUNK = 64  # intents per parallel task: one scratch table each
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
+
+
+@njit(cache=True, nogil=True)
+def intent_source(batch_arrays, i, label):
+    """Intent i of a flat batch: (text, its length, id, constraints, backend label) views."""
+    texts, toff, ids, ioff, cons, coff = batch_arrays
+    t = texts[toff[i] - toff[0] : toff[i + 1] - toff[0]]
+    ident = ids[ioff[i] - ioff[0] : ioff[i + 1] - ioff[0]]
+    con = cons[coff[i] - coff[0] : coff[i + 1] - coff[0]]
+    return t, len(t), ident, con, label
 
 
 @njit(cache=True, nogil=True)

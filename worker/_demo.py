@@ -35,7 +35,8 @@ def add_demo_command(commands: Any) -> None:
                             description="Start a local broker and a worker, produce sample "
                             "intents plus a few bad records, and print a summary.")  # fmt: skip
     p.add_argument("--intents", type=int, default=20_000, help="sample intents to produce")
-    p.add_argument("--backend", choices=BACKENDS, default="reference", help="parse backend")
+    p.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="parse backend (auto: the GPU if there is one, else the numba CPU kernels)")
     p.add_argument("--drain-processes", type=int, default=0, help="0: CPU cores - 1")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--timeout-s", type=float, default=600.0, help="give up after this long")
@@ -50,6 +51,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
         print(f"grump demo: {problem}", file=sys.stderr)
         return 2
     configure_logging("warning", False)
+    _warm_kernels(args.backend, sys.stderr)
     print("starting a local broker ...", file=sys.stderr)
     with LocalBroker() as broker:
         asyncio.run(create_topics(broker.bootstrap, DEMO_TOPICS))
@@ -62,6 +64,20 @@ def run_demo_command(args: argparse.Namespace) -> int:
         summary = asyncio.run(_demo(config, args.intents, args.timeout_s, sys.stderr))
     _print_summary(summary, sys.stdout)
     return 0 if summary["complete"] else 1
+
+
+def _warm_kernels(backend: str, progress: IO[str]) -> None:
+    """Compile (first run) or load the batch kernels here, so the drains start warm."""
+    import kernels
+
+    chosen = kernels.choose_backend(backend, 1 << 20)  # what a large batch would use
+    if chosen == "reference":
+        return
+    print(f"loading the {chosen} kernels (the first run compiles them: a few minutes) ...",
+          file=progress, flush=True)  # fmt: skip
+    started = time.monotonic()
+    kernels.encode_batch(kernels.make_batch(["Build a CLI"], ["warm-up"]), chosen)
+    print(f"{chosen} kernels ready in {time.monotonic() - started:.1f} s", file=progress)
 
 
 async def _demo(config: WorkerConfig, count: int, timeout_s: float, progress: IO[str]) -> dict:

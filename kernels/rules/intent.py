@@ -125,13 +125,3 @@ def score_confidence(t, rec, meta, n_act, n_feat, n_tech, n_sen):
     overall = (2 * a + 4 * f + 3 * tech) // 10 + min(50 * n_sen, 100)
     meta[M_CONF_OVERALL] = min(1000, overall)
     meta[M_CONF_ACTORS], meta[M_CONF_FEATURES], meta[M_CONF_TECH] = a, f, tech
-
-
-@jit
-def intent_source(batch_arrays, i, label):
-    """Intent i of a flat batch: (text, its length, id, constraints, backend label) views."""
-    texts, toff, ids, ioff, cons, coff = batch_arrays
-    t = texts[toff[i] - toff[0] : toff[i + 1] - toff[0]]
-    ident = ids[ioff[i] - ioff[0] : ioff[i + 1] - ioff[0]]
-    con = cons[coff[i] - coff[0] : coff[i + 1] - coff[0]]
-    return t, len(t), ident, con, label
