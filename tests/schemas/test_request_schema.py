@@ -19,8 +19,9 @@ _scalars = (st.none() | st.booleans() | st.integers(-3, 2**64)
             | st.text(max_size=8) | st.text(min_size=120, max_size=140))  # fmt: skip
 _json = st.recursive(
     _scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
-                                                                max_size=3),  # fmt: skip
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),  # fmt: skip
     max_leaves=6,
 )
 _requests = st.dictionaries(st.sampled_from(_FIELDS), _json, max_size=len(_FIELDS))
