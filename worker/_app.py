@@ -104,7 +104,9 @@ class Worker:
         drains = c.resolved_drain_processes()
         return DrainSettings(c.input_topic, c.backend, c.batch_size, c.max_batch_wait_ms,
                              c.output_format, c.max_text_bytes, geometry.arena_bytes // 4,
-                             cpu_threads=max(1, (os.cpu_count() or 1) // drains))  # fmt: skip
+                             cpu_threads=max(1, (os.cpu_count() or 1) // drains),
+                             max_result_bytes=c.max_result_bytes,
+                             max_frame_bytes=geometry.max_record_bytes)  # fmt: skip
 
     def _start_http(self) -> HealthServer | None:
         if self.config.metrics_port == 0:

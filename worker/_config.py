@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ._result_limit import DEFAULT_MAX_RESULT_BYTES
 from ._security import SASL_MECHANISMS, SECURITY_PROTOCOLS, Security
 
 BACKENDS = ("auto", "cpu", "gpu", "reference")
@@ -42,6 +43,7 @@ class WorkerConfig:
     log_json: bool = False
     idempotence: str = "auto"
     max_text_bytes: int = 64 * 1024
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     devices: tuple[int, ...] = ()
     dlq_max_ratio: float = 1.0  # 1: no limit
     # TLS / SASL: the fields of `Security`, with its defaults
@@ -96,6 +98,10 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
                     "idempotent producer: " + "|".join(IDEMPOTENCE)),
     "max_text_bytes": ("--max-text-bytes", "GRUMP_MAX_TEXT_BYTES", int,
                        "largest accepted intent text in bytes"),
+    "max_result_bytes": ("--max-result-bytes", "GRUMP_MAX_RESULT_BYTES", int,
+                         "largest result produced (key + intent id + value, bytes); a bigger one "
+                         "is dead-lettered as result_too_large. Keep it under the broker's "
+                         "message.max.bytes"),
     "devices": ("--devices", "GRUMP_DEVICES", tuple, "GPU device list, e.g. 0,1"),
     "dlq_max_ratio": ("--dlq-max-ratio", "GRUMP_DLQ_MAX_RATIO", float,
                       "stop when a partition's recent dead-letter share passes this (1: never)"),
@@ -203,7 +209,8 @@ def _validate(config: WorkerConfig) -> None:
         if getattr(config, field) not in allowed:
             flag, env = _SETTINGS[field][:2]
             raise ValueError(f"{flag}/{env}: {getattr(config, field)!r} not in {allowed}")
-    positive = ("batch_size", "ring_bytes", "max_text_bytes", "session_timeout_ms")
+    positive = ("batch_size", "ring_bytes", "max_text_bytes", "max_result_bytes",
+                "session_timeout_ms")
     for field in positive:
         if getattr(config, field) <= 0:
             raise ValueError(f"{field} must be positive")

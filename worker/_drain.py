@@ -9,6 +9,7 @@ parent restarts a drain that dies.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -26,6 +27,7 @@ from schemas import errors as codes
 
 from . import _framing as f
 from ._columns import InColumns, concat_blocks, in_columns, pack_block, result_frames
+from ._result_limit import DEFAULT_MAX_RESULT_BYTES, bound_results
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ class DrainSettings:
     max_text_bytes: int
     max_claim_bytes: int
     cpu_threads: int = 1  # numba threads per drain: the drains share the cores between them
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES  # key + intent id + result, per record
+    max_frame_bytes: int = 1 << 62  # the output ring's record limit
 
 
 # --- one batch: the pure part, testable without processes ------------------------------------
@@ -67,6 +71,7 @@ def parse_records(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Output frames for the framed records in `columns`, as one (arena, offsets) block:
     results in input order per format, then dead letters, then one stats frame per batch.
+    A result too large to produce is a `result_too_large` dead letter in its place.
 
     `device` is the GPU this drain uses (its stats name it), None without one."""
     loose: list[bytes] = []  # frames built one by one: dead letters and stats
@@ -93,7 +98,8 @@ def parse_records(
         group.constraints.append(request.constraints)
     blocks = [_encode_group(columns, group, fmt, settings.backend, (device, slot), loose)
               for fmt, group in groups.items()]  # fmt: skip
-    return concat_blocks([*blocks, pack_block(loose)])
+    return bound_results(concat_blocks([*blocks, pack_block(loose)]), columns,
+                         settings.max_result_bytes, settings.max_frame_bytes)  # fmt: skip
 
 
 def _output_format(setting: str, content_type: str | None, value: memoryview) -> str:
@@ -175,6 +181,8 @@ def drain_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: parent decides
     _share_cores(settings.cpu_threads)
     inbound, outbound = Ring.attach(in_name), Ring.attach(out_name)
+    # a frame over this limit would raise RecordTooLarge in the push and kill the drain
+    settings = dataclasses.replace(settings, max_frame_bytes=outbound.max_record_bytes)
     parent = os.getppid()
     _warm_up(outbound, settings, stop)
     while not stop.is_set() and os.getppid() == parent:  # an orphaned drain exits
