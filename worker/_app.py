@@ -38,6 +38,7 @@ from ._http import HealthServer
 from ._ingest import Ingest
 from ._kafka import IdempotenceUnavailable, start_consumer, start_producer, stop_consumer
 from ._metrics import Metrics
+from ._produce_errors import ProduceFailed
 
 log = logging.getLogger("worker")
 
@@ -200,9 +201,11 @@ class Worker:
         for task in (*tasks, stop_task):
             task.cancel()
         await asyncio.gather(*tasks, stop_task, return_exceptions=True)
-        await self.delivery.commit()
+        await self.delivery.commit()  # acked records only: a failed produce stays uncommitted
         if failed:
             raise failed[0].exception()  # type: ignore[misc]
+        if self.egress.failure is not None:  # failed while finishing in-flight batches
+            raise self.egress.failure
 
     async def _finish_in_flight(self, egress: Egress) -> None:
         """Bounded shutdown: drains finish the batch they hold (records still unclaimed in
@@ -211,7 +214,7 @@ class Worker:
         started = time.monotonic()
         deadline = started + self.config.shutdown_timeout_s
         await asyncio.to_thread(self.pool.stop, self.config.shutdown_timeout_s / 2)
-        while self.outbound.stats().occupancy > 0 or egress.inflight:
+        while (self.outbound.stats().occupancy > 0 or egress.busy()) and egress.failure is None:
             if time.monotonic() > deadline:
                 log.warning("shutdown: results still in flight after %.0f s; their inputs "
                             "will be re-read", self.config.shutdown_timeout_s)  # fmt: skip
@@ -271,7 +274,7 @@ def run_worker_main(config: WorkerConfig) -> int:
         try:
             code = await run_worker(config, stop)
         except (DrainsKeepDying, IdempotenceUnavailable, KafkaConnectionError,
-                DeadLetterRatioExceeded) as error:  # fmt: skip
+                DeadLetterRatioExceeded, ProduceFailed) as error:  # fmt: skip
             log.error("worker failed: %s", error)
             return 1
         log.info("worker stopped")

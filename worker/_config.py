@@ -210,7 +210,7 @@ def _validate(config: WorkerConfig) -> None:
             flag, env = _SETTINGS[field][:2]
             raise ValueError(f"{flag}/{env}: {getattr(config, field)!r} not in {allowed}")
     positive = ("batch_size", "ring_bytes", "max_text_bytes", "max_result_bytes",
-                "session_timeout_ms")
+                "session_timeout_ms")  # fmt: skip
     for field in positive:
         if getattr(config, field) <= 0:
             raise ValueError(f"{field} must be positive")
