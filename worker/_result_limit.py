@@ -40,14 +40,13 @@ def bound_results(
     over = results & ((payload > max_result_bytes) | (sizes > max_frame_bytes))
     if not over.any():
         return block
-    view = memoryview(data)
+    view = data.data  # a memoryview of the array
     parts: list[bytes] = []
     for i, (start, end) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist(),
                                          strict=True)):  # fmt: skip
         frame = view[start:end]
-        if over[i]:
-            frame = _dead_letter(frame, columns, max_result_bytes, max_frame_bytes)
-        parts.append(bytes(frame))
+        keep = _dead_letter(frame, columns, max_result_bytes, max_frame_bytes) if over[i] else frame
+        parts.append(bytes(keep))
     return pack_block(parts)
 
 
