@@ -112,16 +112,46 @@ class Worker:
     def _start_http(self) -> HealthServer | None:
         if self.config.metrics_port == 0:
             return None
-        server = HealthServer(self.config.metrics_port, self.metrics.registry, self.ready)
+        server = HealthServer(self.config.metrics_port, self.metrics.registry, self.readiness,
+                              healthy=self.health)  # fmt: skip
         self.http_port = server.port
         return server.start()
 
     def ready(self) -> bool:
-        """Joined the group, every drain alive and warmed up (at least once), not stopping."""
+        """Joined the group, every drain process running and warm, egress sending, not
+        stopping."""
+        return self.readiness()[0]
+
+    def readiness(self) -> tuple[bool, str]:
+        """`ready` and why: one line per drain (warm, warming up, not running), then the rest."""
         egress = getattr(self, "egress", None)
-        warm = egress is not None and egress.warm_drains >= len(self.pool.processes)
-        alive = self.pool.all_alive() and not self.stop_requested.is_set()
-        return warm and alive and self.delivery.joined
+        warm = egress.warm_pids if egress is not None else set()
+        lines, drains_ok = [], True
+        for slot, pid in enumerate(self.pool.pids()):
+            state = "not running" if pid is None else "warm" if pid in warm else "warming up"
+            drains_ok = drains_ok and state == "warm"
+            lines.append(f"drain {slot}: {state}")
+        failed = egress is not None and egress.failure is not None
+        stopping = self.stop_requested.is_set()
+        lines += [f"group joined: {self.delivery.joined}", f"producing: {not failed}",
+                  f"stopping: {stopping}"]  # fmt: skip
+        ok = drains_ok and self.delivery.joined and not failed and not stopping
+        return ok, ("ready\n" if ok else "not ready\n") + "\n".join(lines)
+
+    def health(self) -> tuple[bool, str]:
+        """Alive unless records wait with no ack or commit for `stall_timeout_s`: a wedged
+        event loop, ring or drain, which the HTTP thread alone would not notice."""
+        stalled_s, limit_s = self.delivery.stalled_s(), self.config.stall_timeout_s
+        if stalled_s <= limit_s:
+            return True, "ok"
+        return False, (
+            f"stalled: {self.delivery.pending_records} records pending and none "
+            f"acked or committed for {stalled_s:.0f} s (--stall-timeout-s {limit_s:g})"
+        )
+
+    def _drains_warm_now(self) -> bool:
+        pids = self.pool.pids()
+        return None not in pids and set(pids) <= self.egress.warm_pids  # type: ignore[operator]
 
     async def _run_clients(self, geometry: RingGeometry) -> None:
         c = self.config
@@ -147,7 +177,7 @@ class Worker:
         """Join the group only once every drain has compiled or loaded its kernels: a member
         that takes partitions before it can parse would stall them for the whole warm-up.
         False when asked to stop first."""
-        while self.egress.warm_drains < len(self.pool.processes):
+        while not self._drains_warm_now():
             if self.stop_requested.is_set():
                 return False
             if egress_task.done():

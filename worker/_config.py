@@ -46,6 +46,7 @@ class WorkerConfig:
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     devices: tuple[int, ...] = ()
     dlq_max_ratio: float = 1.0  # 1: no limit
+    stall_timeout_s: float = 120.0  # /healthz fails after this long pending without progress
     # TLS / SASL: the fields of `Security`, with its defaults
     security_protocol: str = _NO_SECURITY.security_protocol
     sasl_mechanism: str = _NO_SECURITY.sasl_mechanism
@@ -105,6 +106,9 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
     "devices": ("--devices", "GRUMP_DEVICES", tuple, "GPU device list, e.g. 0,1"),
     "dlq_max_ratio": ("--dlq-max-ratio", "GRUMP_DLQ_MAX_RATIO", float,
                       "stop when a partition's recent dead-letter share passes this (1: never)"),
+    "stall_timeout_s": ("--stall-timeout-s", "GRUMP_STALL_TIMEOUT_S", float,
+                        "/healthz fails (503) when records are pending and none was acked or "
+                        "committed for this long (s)"),
     "security_protocol": ("--security-protocol", "GRUMP_SECURITY_PROTOCOL", str,
                           "|".join(SECURITY_PROTOCOLS)),
     "sasl_mechanism": ("--sasl-mechanism", "GRUMP_SASL_MECHANISM", str,
@@ -214,6 +218,8 @@ def _validate(config: WorkerConfig) -> None:
     for field in positive:
         if getattr(config, field) <= 0:
             raise ValueError(f"{field} must be positive")
+    if config.stall_timeout_s <= 0:
+        raise ValueError("stall_timeout_s must be positive")
     if not 0 < config.dlq_max_ratio <= 1:
         raise ValueError("dlq_max_ratio must be in (0, 1]")
     if not 0 <= config.metrics_port <= 65535:

@@ -298,6 +298,10 @@ class DrainPool:
         self.processes[slot] = process
         self._started_at[slot] = time.monotonic()
 
+    def pids(self) -> list[int | None]:
+        """Each slot's drain process id, None where it is not running."""
+        return [p.pid if p is not None and p.is_alive() else None for p in self.processes]
+
     def all_alive(self) -> bool:
         return all(p is not None and p.is_alive() for p in self.processes)
 
