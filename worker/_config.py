@@ -100,15 +100,13 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
     "max_text_bytes": ("--max-text-bytes", "GRUMP_MAX_TEXT_BYTES", int,
                        "largest accepted intent text in bytes"),
     "max_result_bytes": ("--max-result-bytes", "GRUMP_MAX_RESULT_BYTES", int,
-                         "largest result produced (key + intent id + value, bytes); a bigger one "
-                         "is dead-lettered as result_too_large. Keep it under the broker's "
-                         "message.max.bytes"),
+                         "largest result (key + id + value) produced; a bigger one is "
+                         "dead-lettered (result_too_large); keep it below message.max.bytes"),
     "devices": ("--devices", "GRUMP_DEVICES", tuple, "GPU device list, e.g. 0,1"),
     "dlq_max_ratio": ("--dlq-max-ratio", "GRUMP_DLQ_MAX_RATIO", float,
                       "stop when a partition's recent dead-letter share passes this (1: never)"),
     "stall_timeout_s": ("--stall-timeout-s", "GRUMP_STALL_TIMEOUT_S", float,
-                        "/healthz fails (503) when records are pending and none was acked or "
-                        "committed for this long (s)"),
+                        "/healthz fails when records wait this long with no ack or commit"),
     "security_protocol": ("--security-protocol", "GRUMP_SECURITY_PROTOCOL", str,
                           "|".join(SECURITY_PROTOCOLS)),
     "sasl_mechanism": ("--sasl-mechanism", "GRUMP_SASL_MECHANISM", str,
