@@ -29,6 +29,7 @@ from aiokafka.errors import KafkaConnectionError
 
 from ringbuffer import Ring
 
+from . import _segments as segments
 from ._config import WorkerConfig
 from ._delivery import Delivery
 from ._dlq_limit import DeadLetterLimit, DeadLetterRatioExceeded
@@ -82,11 +83,14 @@ class Worker:
 
     async def run(self) -> int:
         geometry = RingGeometry.for_bytes(self.config.ring_bytes)
+        segments.remove_stale()  # before creating: a dead worker's rings may hold the space
         tag = f"grump-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         with (
             Ring.create(f"{tag}-in", **geometry.ring_args()) as inbound,
             Ring.create(f"{tag}-out", **geometry.ring_args()) as outbound,
+            segments.hold([inbound, outbound]),
         ):
+            segments.check_fits([inbound, outbound], self.config.ring_bytes)
             self.inbound, self.outbound = inbound, outbound
             self.pool = DrainPool(self.config.resolved_drain_processes(), inbound, outbound,
                                   self._drain_settings(geometry), self.config.devices)  # fmt: skip
@@ -304,7 +308,8 @@ def run_worker_main(config: WorkerConfig) -> int:
         try:
             code = await run_worker(config, stop)
         except (DrainsKeepDying, IdempotenceUnavailable, KafkaConnectionError,
-                DeadLetterRatioExceeded, ProduceFailed) as error:  # fmt: skip
+                DeadLetterRatioExceeded, ProduceFailed,
+                segments.SharedMemoryTooSmall) as error:  # fmt: skip
             log.error("worker failed: %s", error)
             return 1
         log.info("worker stopped")
