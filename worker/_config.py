@@ -34,7 +34,7 @@ class WorkerConfig:
     group_id: str = "grump-stream"
     backend: str = "auto"
     drain_processes: int = 0  # 0: one per GPU, else CPU cores - 1, at least 1
-    batch_size: int = 2048
+    batch_size: int = 4096  # at least kernels' AUTO_GPU_MIN_INTENTS, so `auto` uses a GPU
     max_batch_wait_ms: int = 20
     ring_bytes: int = 64 << 20
     metrics_port: int = 9400

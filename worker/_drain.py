@@ -205,12 +205,23 @@ def _share_cores(threads: int) -> None:
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
+def warm_backends(backend: str, batch_size: int) -> list[str]:
+    """The backends this drain's batches will run on. `auto` sends a full batch to the GPU
+    when there is one and a partial one to the CPU, so it warms both; warming with one
+    intent alone would only ever compile the CPU kernels."""
+    if backend != "auto":
+        return [backend]
+    return sorted({"cpu", kernels.choose_backend("auto", batch_size)})
+
+
 def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
-    """Parse one intent before claiming anything: the first call compiles (numba) or loads
-    the kernels, and the parent reports ready only once every drain got past it."""
+    """Parse one intent on every backend the drain will use before claiming anything: the
+    first call compiles (numba) or loads the kernels, and the parent reports ready only once
+    every drain got past it."""
     started = time.perf_counter_ns()
     batch = kernels.make_batch(["warm up the parser"], ["warm-up"], None, "json")
-    kernels.encode_batch(batch, settings.backend)
+    for backend in warm_backends(settings.backend, settings.batch_size):
+        kernels.encode_batch(batch, backend)
     frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started)
     _push_all(outbound, frame, np.array([0, len(frame)], np.int64), stop)
 
