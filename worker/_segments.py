@@ -4,8 +4,10 @@ A worker names its rings `grump-<pid>-<6 hex>-in` and `-out`, and holds a shared
 each segment file for as long as it runs. The kernel drops the lock when the process dies,
 however it dies, so a segment of that name which nobody locks was left by a worker that is
 gone (SIGKILL, an OOM kill, a container restarted inside a pod whose memory volume lives
-on); its memory stays taken until the name is removed. Segments younger than a few seconds
-are spared: their creator may not have taken its lock yet.
+on); its memory stays taken until the name is removed. Spared all the same: segments
+younger than a few seconds (their creator may not have locked them yet) and segments whose
+pid is a live process other than this one (a worker of a version without the lock). A
+restarted container's worker usually has its predecessor's pid: that one counts as gone.
 
 What a ring really takes: its arena (`--ring-bytes` rounded up to a power of two) plus a
 slot table (32 bytes a slot, up to 2**20 slots) and a few KiB of header; tmpfs allocates
@@ -29,7 +31,7 @@ from ringbuffer import Ring
 log = logging.getLogger(__name__)
 
 SHM_DIR = Path("/dev/shm")
-_OURS = re.compile(r"grump-\d+-[0-9a-f]{6}-(in|out)")
+_OURS = re.compile(r"grump-(\d+)-[0-9a-f]{6}-(in|out)")
 _MIB = 1 << 20
 
 
@@ -44,7 +46,8 @@ def remove_stale(directory: Path = SHM_DIR, min_age_s: float = 10.0) -> list[str
     if not directory.is_dir():
         return removed  # no POSIX shared memory directory here (not Linux)
     for path in directory.iterdir():
-        if not _OURS.fullmatch(path.name):
+        name = _OURS.fullmatch(path.name)
+        if name is None or _another_live_process(int(name.group(1))):
             continue
         with contextlib.suppress(FileNotFoundError, PermissionError):
             if time.time() - path.stat().st_mtime < min_age_s or _held(path):
@@ -55,6 +58,18 @@ def remove_stale(directory: Path = SHM_DIR, min_age_s: float = 10.0) -> list[str
             log.warning("removed stale shared-memory segment %s (%d MiB) left by a worker "
                         "that is gone", path.name, size // _MIB)  # fmt: skip
     return removed
+
+
+def _another_live_process(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    return True
 
 
 def _held(path: Path) -> bool:

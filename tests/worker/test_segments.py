@@ -22,9 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not SHM_DIR.is_dir(), reason="no /dev/shm here")
 
 
-def _segment(age_s: float) -> Path:
-    """A segment file named like a worker's ring, last written `age_s` ago."""
-    path = SHM_DIR / f"grump-{4_000_000 + secrets.randbelow(10**6)}-{secrets.token_hex(3)}-in"
+def _segment(age_s: float, pid: int | None = None) -> Path:
+    """A segment file named like a worker's ring, last written `age_s` ago, by `pid` (by
+    default one above any pid Linux hands out: a process that is gone)."""
+    pid = pid if pid is not None else 5_000_000 + secrets.randbelow(10**6)
+    path = SHM_DIR / f"grump-{pid}-{secrets.token_hex(3)}-in"
     path.write_bytes(b"\0" * 4096)
     then = time.time() - age_s
     os.utime(path, (then, then))
@@ -33,6 +35,8 @@ def _segment(age_s: float) -> Path:
 
 def test_only_unheld_old_segments_of_the_worker_naming_are_removed() -> None:
     stale, young, held = _segment(60), _segment(0), _segment(60)
+    mine = _segment(60, pid=os.getpid())  # a restarted container's worker has its old pid
+    live = _segment(60, pid=os.getppid())  # a live process's, made without the lock
     foreign = SHM_DIR / f"grump_{secrets.token_hex(6)}"  # a ring of another program
     foreign.write_bytes(b"\0")
     os.utime(foreign, (0, 0))
@@ -40,11 +44,12 @@ def test_only_unheld_old_segments_of_the_worker_naming_are_removed() -> None:
     fcntl.flock(fd, fcntl.LOCK_SH)  # what a running worker holds
     try:
         removed = remove_stale()
-        assert stale.name in removed and not stale.exists()
-        assert young.exists() and held.exists() and foreign.exists()
+        assert {stale.name, mine.name} <= set(removed)
+        assert not stale.exists() and not mine.exists()
+        assert young.exists() and held.exists() and foreign.exists() and live.exists()
     finally:
         os.close(fd)
-        for path in (young, held, foreign):
+        for path in (young, held, foreign, live):
             path.unlink(missing_ok=True)
 
 
