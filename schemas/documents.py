@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .deadletter import STAGES
-from .errors import INVALID_RECORD_CODES, RECORD_TOO_LARGE
+from .errors import INVALID_RECORD_CODES, RECORD_TOO_LARGE, RESULT_TOO_LARGE
 from .request import DEFAULT_MAX_TEXT_BYTES, MAX_ID_CHARS
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -20,12 +20,15 @@ REQUEST: dict[str, Any] = {
     "required": ["text"],
     "properties": {
         "v": {"const": 1, "description": "schema version; 1 when absent"},
-        "id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS,
-               "description": "caller's id; derived from topic/partition/offset when absent"},
+        "id": {"type": ["string", "null"], "minLength": 1, "maxLength": MAX_ID_CHARS,
+               "description": "caller's id; derived from topic/partition/offset when absent "
+                              "or null"},
         "text": {"type": "string", "minLength": 1,
                  "description": f"UTF-8, at most {DEFAULT_MAX_TEXT_BYTES} bytes by default"},
-        "constraints": {"type": "object", "description": "passed through to the result"},
-        "ts": {"type": "integer", "minimum": 0, "description": "ms since the epoch"},
+        "constraints": {"type": ["object", "null"],
+                        "description": "passed through to the result; null: none"},
+        "ts": {"type": ["integer", "null"], "minimum": 0,
+               "description": "ms since the epoch; null: none"},
     },
     "additionalProperties": True,
 }  # fmt: skip
@@ -119,7 +122,8 @@ DEAD_LETTER: dict[str, Any] = {
     "required": ["v", "error_code", "error_message", "stage", "source"],
     "properties": {
         "v": {"const": 1},
-        "error_code": {"enum": [*INVALID_RECORD_CODES, "parse_failed", RECORD_TOO_LARGE]},
+        "error_code": {"enum": [*INVALID_RECORD_CODES, "parse_failed", RECORD_TOO_LARGE,
+                                RESULT_TOO_LARGE]},
         "error_message": {"type": "string"},
         "stage": {"enum": list(STAGES)},
         "source": {"type": "object", "required": ["topic", "partition", "offset"],

@@ -61,6 +61,9 @@ TEXT_TOO_LARGE = "text_too_large"
 ID_INVALID = "id_invalid"
 # Not raised by decoding: the worker rejects a record too large for its ring before reading it.
 RECORD_TOO_LARGE = "record_too_large"
+# Not raised by decoding: a valid request whose result is larger than the worker may produce
+# (its max_result_bytes, or its output ring's record limit).
+RESULT_TOO_LARGE = "result_too_large"
 
 INVALID_RECORD_CODES = (
     MALFORMED_JSON, MALFORMED_MSGPACK, UNKNOWN_ENCODING, INVALID_UTF8, NOT_AN_OBJECT,

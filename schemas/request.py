@@ -36,10 +36,10 @@ def validate_request(obj: object, max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES) 
         raise InvalidRecord(
             f"record: expected an object, got {_type_name(obj)}", code=e.NOT_AN_OBJECT
         )
-    version = obj.get("v", SCHEMA_VERSION)
-    if type(version) is not int or version not in SUPPORTED_VERSIONS:
+    version = _whole_number(obj.get("v", SCHEMA_VERSION))
+    if version not in SUPPORTED_VERSIONS:
         raise InvalidRecord(
-            f"v: unknown schema version {version!r} (supported: 1)", code=e.UNKNOWN_VERSION
+            f"v: unknown schema version {obj.get('v')!r} (supported: 1)", code=e.UNKNOWN_VERSION
         )
     return IntentRequest(
         text=_text(obj, max_text_bytes),
@@ -48,6 +48,16 @@ def validate_request(obj: object, max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES) 
         ts=_ts(obj),
         v=version,
     )
+
+
+def _whole_number(value: object) -> int | None:
+    """`value` as an int when JSON Schema calls it an integer (1 and 1.0 alike: JSON has one
+    number type), else None; booleans are not numbers there."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return None
 
 
 def _text(obj: dict[str, Any], max_text_bytes: int) -> str:
@@ -82,12 +92,13 @@ def _id(obj: dict[str, Any]) -> str | None:
 
 
 def _ts(obj: dict[str, Any]) -> int | None:
-    ts = obj.get("ts")
-    if ts is None:
+    raw = obj.get("ts")
+    if raw is None:
         return None
-    if type(ts) is not int or ts < 0:
+    ts = _whole_number(raw)
+    if ts is None or ts < 0:
         raise InvalidRecord(
-            f"ts: expected milliseconds since the epoch as a non-negative integer, got {ts!r}",
+            f"ts: expected milliseconds since the epoch as a non-negative integer, got {raw!r}",
             code=e.WRONG_TYPE,
         )
     return ts

@@ -29,6 +29,7 @@ from aiokafka.errors import KafkaConnectionError
 
 from ringbuffer import Ring
 
+from . import _segments as segments
 from ._config import WorkerConfig
 from ._delivery import Delivery
 from ._dlq_limit import DeadLetterLimit, DeadLetterRatioExceeded
@@ -38,6 +39,7 @@ from ._http import HealthServer
 from ._ingest import Ingest
 from ._kafka import IdempotenceUnavailable, start_consumer, start_producer, stop_consumer
 from ._metrics import Metrics
+from ._produce_errors import ProduceFailed
 
 log = logging.getLogger("worker")
 
@@ -81,11 +83,14 @@ class Worker:
 
     async def run(self) -> int:
         geometry = RingGeometry.for_bytes(self.config.ring_bytes)
+        segments.remove_stale()  # before creating: a dead worker's rings may hold the space
         tag = f"grump-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         with (
             Ring.create(f"{tag}-in", **geometry.ring_args()) as inbound,
             Ring.create(f"{tag}-out", **geometry.ring_args()) as outbound,
+            segments.hold([inbound, outbound]),
         ):
+            segments.check_fits([inbound, outbound], self.config.ring_bytes)
             self.inbound, self.outbound = inbound, outbound
             self.pool = DrainPool(self.config.resolved_drain_processes(), inbound, outbound,
                                   self._drain_settings(geometry), self.config.devices)  # fmt: skip
@@ -104,21 +109,53 @@ class Worker:
         drains = c.resolved_drain_processes()
         return DrainSettings(c.input_topic, c.backend, c.batch_size, c.max_batch_wait_ms,
                              c.output_format, c.max_text_bytes, geometry.arena_bytes // 4,
-                             cpu_threads=max(1, (os.cpu_count() or 1) // drains))  # fmt: skip
+                             cpu_threads=max(1, (os.cpu_count() or 1) // drains),
+                             max_result_bytes=c.max_result_bytes,
+                             max_frame_bytes=geometry.max_record_bytes)  # fmt: skip
 
     def _start_http(self) -> HealthServer | None:
         if self.config.metrics_port == 0:
             return None
-        server = HealthServer(self.config.metrics_port, self.metrics.registry, self.ready)
+        server = HealthServer(self.config.metrics_port, self.metrics.registry, self.readiness,
+                              healthy=self.health)  # fmt: skip
         self.http_port = server.port
         return server.start()
 
     def ready(self) -> bool:
-        """Joined the group, every drain alive and warmed up (at least once), not stopping."""
+        """Joined the group, every drain process running and warm, egress sending, not
+        stopping."""
+        return self.readiness()[0]
+
+    def readiness(self) -> tuple[bool, str]:
+        """`ready` and why: one line per drain (warm, warming up, not running), then the rest."""
         egress = getattr(self, "egress", None)
-        warm = egress is not None and egress.warm_drains >= len(self.pool.processes)
-        alive = self.pool.all_alive() and not self.stop_requested.is_set()
-        return warm and alive and self.delivery.joined
+        warm = egress.warm_pids if egress is not None else set()
+        lines, drains_ok = [], True
+        for slot, pid in enumerate(self.pool.pids()):
+            state = "not running" if pid is None else "warm" if pid in warm else "warming up"
+            drains_ok = drains_ok and state == "warm"
+            lines.append(f"drain {slot}: {state}")
+        failed = egress is not None and egress.failure is not None
+        stopping = self.stop_requested.is_set()
+        lines += [f"group joined: {self.delivery.joined}", f"producing: {not failed}",
+                  f"stopping: {stopping}"]  # fmt: skip
+        ok = drains_ok and self.delivery.joined and not failed and not stopping
+        return ok, ("ready\n" if ok else "not ready\n") + "\n".join(lines)
+
+    def health(self) -> tuple[bool, str]:
+        """Alive unless records wait with no ack or commit for `stall_timeout_s`: a wedged
+        event loop, ring or drain, which the HTTP thread alone would not notice."""
+        stalled_s, limit_s = self.delivery.stalled_s(), self.config.stall_timeout_s
+        if stalled_s <= limit_s:
+            return True, "ok"
+        return False, (
+            f"stalled: {self.delivery.pending_records} records pending and none "
+            f"acked or committed for {stalled_s:.0f} s (--stall-timeout-s {limit_s:g})"
+        )
+
+    def _drains_warm_now(self) -> bool:
+        pids = self.pool.pids()
+        return None not in pids and set(pids) <= self.egress.warm_pids  # type: ignore[operator]
 
     async def _run_clients(self, geometry: RingGeometry) -> None:
         c = self.config
@@ -144,7 +181,7 @@ class Worker:
         """Join the group only once every drain has compiled or loaded its kernels: a member
         that takes partitions before it can parse would stall them for the whole warm-up.
         False when asked to stop first."""
-        while self.egress.warm_drains < len(self.pool.processes):
+        while not self._drains_warm_now():
             if self.stop_requested.is_set():
                 return False
             if egress_task.done():
@@ -198,9 +235,11 @@ class Worker:
         for task in (*tasks, stop_task):
             task.cancel()
         await asyncio.gather(*tasks, stop_task, return_exceptions=True)
-        await self.delivery.commit()
+        await self.delivery.commit()  # acked records only: a failed produce stays uncommitted
         if failed:
             raise failed[0].exception()  # type: ignore[misc]
+        if self.egress.failure is not None:  # failed while finishing in-flight batches
+            raise self.egress.failure
 
     async def _finish_in_flight(self, egress: Egress) -> None:
         """Bounded shutdown: drains finish the batch they hold (records still unclaimed in
@@ -209,7 +248,7 @@ class Worker:
         started = time.monotonic()
         deadline = started + self.config.shutdown_timeout_s
         await asyncio.to_thread(self.pool.stop, self.config.shutdown_timeout_s / 2)
-        while self.outbound.stats().occupancy > 0 or egress.inflight:
+        while (self.outbound.stats().occupancy > 0 or egress.busy()) and egress.failure is None:
             if time.monotonic() > deadline:
                 log.warning("shutdown: results still in flight after %.0f s; their inputs "
                             "will be re-read", self.config.shutdown_timeout_s)  # fmt: skip
@@ -269,7 +308,8 @@ def run_worker_main(config: WorkerConfig) -> int:
         try:
             code = await run_worker(config, stop)
         except (DrainsKeepDying, IdempotenceUnavailable, KafkaConnectionError,
-                DeadLetterRatioExceeded) as error:  # fmt: skip
+                DeadLetterRatioExceeded, ProduceFailed,
+                segments.SharedMemoryTooSmall) as error:  # fmt: skip
             log.error("worker failed: %s", error)
             return 1
         log.info("worker stopped")

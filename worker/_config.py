@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ._result_limit import DEFAULT_MAX_RESULT_BYTES
 from ._security import SASL_MECHANISMS, SECURITY_PROTOCOLS, Security
 
 BACKENDS = ("auto", "cpu", "gpu", "reference")
@@ -33,7 +34,7 @@ class WorkerConfig:
     group_id: str = "grump-stream"
     backend: str = "auto"
     drain_processes: int = 0  # 0: one per GPU, else CPU cores - 1, at least 1
-    batch_size: int = 2048
+    batch_size: int = 4096  # at least kernels' AUTO_GPU_MIN_INTENTS, so `auto` uses a GPU
     max_batch_wait_ms: int = 20
     ring_bytes: int = 64 << 20
     metrics_port: int = 9400
@@ -42,8 +43,10 @@ class WorkerConfig:
     log_json: bool = False
     idempotence: str = "auto"
     max_text_bytes: int = 64 * 1024
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     devices: tuple[int, ...] = ()
     dlq_max_ratio: float = 1.0  # 1: no limit
+    stall_timeout_s: float = 120.0  # /healthz fails after this long pending without progress
     # TLS / SASL: the fields of `Security`, with its defaults
     security_protocol: str = _NO_SECURITY.security_protocol
     sasl_mechanism: str = _NO_SECURITY.sasl_mechanism
@@ -96,9 +99,14 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
                     "idempotent producer: " + "|".join(IDEMPOTENCE)),
     "max_text_bytes": ("--max-text-bytes", "GRUMP_MAX_TEXT_BYTES", int,
                        "largest accepted intent text in bytes"),
+    "max_result_bytes": ("--max-result-bytes", "GRUMP_MAX_RESULT_BYTES", int,
+                         "largest result (key + id + value) produced; a bigger one is "
+                         "dead-lettered (result_too_large); keep it below message.max.bytes"),
     "devices": ("--devices", "GRUMP_DEVICES", tuple, "GPU device list, e.g. 0,1"),
     "dlq_max_ratio": ("--dlq-max-ratio", "GRUMP_DLQ_MAX_RATIO", float,
                       "stop when a partition's recent dead-letter share passes this (1: never)"),
+    "stall_timeout_s": ("--stall-timeout-s", "GRUMP_STALL_TIMEOUT_S", float,
+                        "/healthz fails when records wait this long with no ack or commit"),
     "security_protocol": ("--security-protocol", "GRUMP_SECURITY_PROTOCOL", str,
                           "|".join(SECURITY_PROTOCOLS)),
     "sasl_mechanism": ("--sasl-mechanism", "GRUMP_SASL_MECHANISM", str,
@@ -203,10 +211,13 @@ def _validate(config: WorkerConfig) -> None:
         if getattr(config, field) not in allowed:
             flag, env = _SETTINGS[field][:2]
             raise ValueError(f"{flag}/{env}: {getattr(config, field)!r} not in {allowed}")
-    positive = ("batch_size", "ring_bytes", "max_text_bytes", "session_timeout_ms")
+    positive = ("batch_size", "ring_bytes", "max_text_bytes", "max_result_bytes",
+                "session_timeout_ms")  # fmt: skip
     for field in positive:
         if getattr(config, field) <= 0:
             raise ValueError(f"{field} must be positive")
+    if config.stall_timeout_s <= 0:
+        raise ValueError("stall_timeout_s must be positive")
     if not 0 < config.dlq_max_ratio <= 1:
         raise ValueError("dlq_max_ratio must be in (0, 1]")
     if not 0 <= config.metrics_port <= 65535:

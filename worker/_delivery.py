@@ -46,6 +46,9 @@ class Delivery:
         self.revoke_wait_s = revoke_wait_s
         self.on_assignment_change: Callable[[], None] = lambda: None
         self._tps: dict[int, TopicPartition] = {}  # built once per partition number
+        # Progress, for the liveness probe (read from the HTTP thread: plain numbers only).
+        self.pending_records = 0  # tracked, not yet acked, after the last change
+        self.progress_at = time.monotonic()  # last ack or commit, or when work began
 
     # step 2
     def track(self, tp: TopicPartition, offsets: np.ndarray) -> bool:
@@ -60,6 +63,9 @@ class Delivery:
             log.warning("%s re-read from offset %d; resetting its tracking", tp, offsets[0])
             self.tracker.revoke([tp])
             self.tracker.track(tp, offsets)
+        if self.pending_records == 0:  # work begins now: a stall is counted from here
+            self.progress_at = time.monotonic()
+        self._count_pending()
         return True
 
     # step 7
@@ -70,6 +76,8 @@ class Delivery:
                 partition, TopicPartition(self.input_topic, partition)
             )
             self.tracker.ack(tp, offsets[partitions == partition])
+        self.progress_at = time.monotonic()
+        self._count_pending()
 
     # step 8
     async def commit(self) -> None:
@@ -79,6 +87,16 @@ class Delivery:
         if await commit(self.consumer, positions):
             self.tracker.mark_committed(positions)
             self.metrics.offsets_committed.inc()
+            self.progress_at = time.monotonic()
+
+    def stalled_s(self, now: float | None = None) -> float:
+        """Seconds since the last ack or commit while records are pending; 0 without any."""
+        if self.pending_records == 0:
+            return 0.0
+        return (time.monotonic() if now is None else now) - self.progress_at
+
+    def _count_pending(self) -> None:
+        self.pending_records = self.tracker.total_pending()
 
     def pending(self, tps: set[TopicPartition] | None = None) -> int:
         if tps is None:
@@ -105,11 +123,13 @@ class Delivery:
                         self.pending(mine))  # fmt: skip
         await self.commit()  # the last chance to commit what these partitions finished
         self.tracker.revoke(revoked)
+        self._count_pending()
 
     async def on_assigned(self, assigned: set[TopicPartition]) -> None:
         self.metrics.rebalances.labels("assigned").inc()
         # A partition that comes back restarts at its committed offset: forget the old state.
         self.tracker.revoke(assigned - self.assigned)
+        self._count_pending()
         self.assigned = set(assigned)
         self.joined = True
         self.on_assignment_change()

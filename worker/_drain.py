@@ -9,6 +9,7 @@ parent restarts a drain that dies.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -26,6 +27,7 @@ from schemas import errors as codes
 
 from . import _framing as f
 from ._columns import InColumns, concat_blocks, in_columns, pack_block, result_frames
+from ._result_limit import DEFAULT_MAX_RESULT_BYTES, bound_results
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ class DrainSettings:
     max_text_bytes: int
     max_claim_bytes: int
     cpu_threads: int = 1  # numba threads per drain: the drains share the cores between them
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES  # key + intent id + result, per record
+    max_frame_bytes: int = 1 << 62  # the output ring's record limit
 
 
 # --- one batch: the pure part, testable without processes ------------------------------------
@@ -67,6 +71,7 @@ def parse_records(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Output frames for the framed records in `columns`, as one (arena, offsets) block:
     results in input order per format, then dead letters, then one stats frame per batch.
+    A result too large to produce is a `result_too_large` dead letter in its place.
 
     `device` is the GPU this drain uses (its stats name it), None without one."""
     loose: list[bytes] = []  # frames built one by one: dead letters and stats
@@ -93,7 +98,8 @@ def parse_records(
         group.constraints.append(request.constraints)
     blocks = [_encode_group(columns, group, fmt, settings.backend, (device, slot), loose)
               for fmt, group in groups.items()]  # fmt: skip
-    return concat_blocks([*blocks, pack_block(loose)])
+    return bound_results(concat_blocks([*blocks, pack_block(loose)]), columns,
+                         settings.max_result_bytes, settings.max_frame_bytes)  # fmt: skip
 
 
 def _output_format(setting: str, content_type: str | None, value: memoryview) -> str:
@@ -175,6 +181,8 @@ def drain_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: parent decides
     _share_cores(settings.cpu_threads)
     inbound, outbound = Ring.attach(in_name), Ring.attach(out_name)
+    # a frame over this limit would raise RecordTooLarge in the push and kill the drain
+    settings = dataclasses.replace(settings, max_frame_bytes=outbound.max_record_bytes)
     parent = os.getppid()
     _warm_up(outbound, settings, stop)
     while not stop.is_set() and os.getppid() == parent:  # an orphaned drain exits
@@ -197,12 +205,23 @@ def _share_cores(threads: int) -> None:
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
+def warm_backends(backend: str, batch_size: int) -> list[str]:
+    """The backends this drain's batches will run on. `auto` sends a full batch to the GPU
+    when there is one and a partial one to the CPU, so it warms both; warming with one
+    intent alone would only ever compile the CPU kernels."""
+    if backend != "auto":
+        return [backend]
+    return sorted({"cpu", kernels.choose_backend("auto", batch_size)})
+
+
 def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
-    """Parse one intent before claiming anything: the first call compiles (numba) or loads
-    the kernels, and the parent reports ready only once every drain got past it."""
+    """Parse one intent on every backend the drain will use before claiming anything: the
+    first call compiles (numba) or loads the kernels, and the parent reports ready only once
+    every drain got past it."""
     started = time.perf_counter_ns()
     batch = kernels.make_batch(["warm up the parser"], ["warm-up"], None, "json")
-    kernels.encode_batch(batch, settings.backend)
+    for backend in warm_backends(settings.backend, settings.batch_size):
+        kernels.encode_batch(batch, backend)
     frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started)
     _push_all(outbound, frame, np.array([0, len(frame)], np.int64), stop)
 
@@ -289,6 +308,10 @@ class DrainPool:
         process.start()
         self.processes[slot] = process
         self._started_at[slot] = time.monotonic()
+
+    def pids(self) -> list[int | None]:
+        """Each slot's drain process id, None where it is not running."""
+        return [p.pid if p is not None and p.is_alive() else None for p in self.processes]
 
     def all_alive(self) -> bool:
         return all(p is not None and p.is_alive() for p in self.processes)

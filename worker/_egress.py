@@ -2,8 +2,9 @@
 
 Results go to the output topic with the input's key and the headers `content-type`,
 `grump-schema-version`, `grump-intent-id`; dead letters go to the DLQ topic with the
-original bytes and `DeadLetter.headers()`. A batch the broker fails is sent again: its
-offsets stay unacked (so uncommitted) until it succeeds.
+original bytes and `DeadLetter.headers()`. A batch the broker fails is sent again or stops
+the worker (see `_produce_errors`); its offsets stay unacked (so uncommitted) meanwhile.
+Resends are queued and sent by `pump` itself: no task runs that nobody awaits.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from ._delivery import Delivery
 from ._dlq_limit import DeadLetterLimit
 from ._kafka import PartitionChooser, Row, send_partition, topic_partitions
 from ._metrics import Metrics
+from ._produce_errors import ProduceFailed, RetryPolicy, give_up, is_retriable
 
 log = logging.getLogger(__name__)
 
 _IDLE_S = 0.002
-_RESEND_BACKOFF_S = 0.5
 _SCHEMA_VERSION = str(SCHEMA_VERSION).encode()
 _CONTENT_HEADER = {
     f.CONTENT_JSON: b"application/json",
@@ -53,6 +54,7 @@ class Egress:
         topics: tuple[str, str, str],
         max_inflight_records: int = 50_000,
         dead_letter_limit: DeadLetterLimit | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.producer = producer
         self.ring = ring
@@ -65,22 +67,33 @@ class Egress:
         self.inflight: set[asyncio.Future[Any]] = set()
         self.inflight_records = 0
         self.warm_drains = 0  # drain (re)starts that finished warming their backend
+        self.warm_pids: set[int] = set()  # drain processes that did (a restart has a new pid)
         self._kernel_seconds: dict[str, Any] = {}
         self.gpu_busy_seconds: dict[str, float] = {}  # per device: copies + kernels
         self._busy_at_last_update: dict[str, float] = {}
         self._utilization_since = time.monotonic()
-        self._background: set[asyncio.Task[None]] = set()
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._resends: list[tuple[float, int, f.OutColumns]] = []  # (due, attempt, frames)
+        self.failure: ProduceFailed | None = None  # set once: `pump` raises it from then on
 
     async def run(self) -> None:
         while True:
             if not await self.pump():
                 await asyncio.sleep(_IDLE_S)
 
+    def busy(self) -> bool:
+        """Sends awaiting their ack, or failed ones waiting to be sent again."""
+        return bool(self.inflight or self._resends)
+
     async def pump(self) -> bool:
-        """Send one claim of the output ring; False when the ring was empty."""
+        """Send due resends and one claim of the output ring; False when there was nothing
+        to do. Raises ProduceFailed once a batch failed for good."""
+        if self.failure is not None:
+            raise self.failure
+        resent = await self._resend_due()
         claim = self.ring.claim_batch(8192, 4 << 20, timeout=0)
         if claim is None:
-            return False
+            return resent
         try:
             outgoing = self._unframe(claim)
         finally:
@@ -109,6 +122,7 @@ class Egress:
                 continue
             if frame.kind == f.WARM:
                 self.warm_drains += 1
+                self.warm_pids.add(frame.partition)
                 self.metrics.jit_compile_seconds.set(frame.offset / 1e9)
                 continue
         return frames.take(np.flatnonzero(frames.kind <= f.DEAD))
@@ -149,17 +163,35 @@ class Egress:
         self._utilization_since = now
 
     async def _send(self, out: f.OutColumns) -> None:
+        """First send of `out`: count its dead letters against the limit, then produce it."""
+        self.dead_letter_limit.check(out.partition, out.kind == f.DEAD)  # raises: nothing sent
+        await self._produce(out, attempt=1)
+
+    async def _produce(self, out: f.OutColumns, attempt: int) -> None:
         """Queue results to the output topic and dead letters to the DLQ, partitioned by key
         (murmur2, as aiokafka), per-partition batches in record order."""
         dead = out.kind == f.DEAD
-        self.dead_letter_limit.check(out.partition, dead)  # raises: nothing of `out` is sent
         if not dead.all():
             results = out if not dead.any() else out.take(np.flatnonzero(~dead))
-            await self._send_topic(results, self.output_topic, self._result_rows)
+            await self._send_topic(results, self.output_topic, self._result_rows, attempt)
         if dead.any():
-            await self._send_topic(out.take(np.flatnonzero(dead)), self.dlq_topic, self._dead_rows)
+            await self._send_topic(out.take(np.flatnonzero(dead)), self.dlq_topic,
+                                   self._dead_rows, attempt)  # fmt: skip
 
-    async def _send_topic(self, out: f.OutColumns, topic: str, rows: Any) -> None:
+    async def _resend_due(self) -> bool:
+        """Send again the failed batches whose backoff has passed; True if any."""
+        if not self._resends:
+            return False
+        now = time.monotonic()
+        due = [entry for entry in self._resends if entry[0] <= now]
+        if not due:
+            return False
+        self._resends = [entry for entry in self._resends if entry[0] > now]
+        for _due, attempt, out in due:
+            await self._produce(out, attempt)
+        return True
+
+    async def _send_topic(self, out: f.OutColumns, topic: str, rows: Any, attempt: int) -> None:
         partitions = await topic_partitions(self.producer, topic)
         chosen = self.chooser.choose_many(topic, out.buffer, out.key_starts(), out.key_len,
                                           partitions)  # fmt: skip
@@ -172,7 +204,7 @@ class Egress:
                 picked, first = group[first : first + count], first + count
                 self.inflight.add(future)
                 self.inflight_records += count
-                future.add_done_callback(functools.partial(self._on_ack, out, picked))
+                future.add_done_callback(functools.partial(self._on_ack, out, picked, attempt))
 
     def _result_rows(self, out: f.OutColumns, picked: np.ndarray) -> Iterator[Row]:
         """(key, value, headers) per result; key and value are views of `out.data`."""
@@ -197,13 +229,15 @@ class Egress:
                                 frame.partition, frame.offset)  # fmt: skip
             yield frame.key, frame.value, letter.headers()
 
-    def _on_ack(self, out: f.OutColumns, picked: np.ndarray, future: asyncio.Future[Any]) -> None:
+    def _on_ack(
+        self, out: f.OutColumns, picked: np.ndarray, attempt: int, future: asyncio.Future[Any]
+    ) -> None:
         self.inflight.discard(future)
         self.inflight_records -= len(picked)
         if future.cancelled() or future.exception() is not None:
-            error = "cancelled" if future.cancelled() else repr(future.exception())
-            log.warning("produce of %d records failed (%s); sending again", len(picked), error)
-            self._resend(out.take(picked))
+            self._failed(
+                out.take(picked), attempt, None if future.cancelled() else future.exception()
+            )
             return
         self.delivery.ack(out.partition[picked], out.offset[picked])
         dead = picked[out.kind[picked] == f.DEAD]
@@ -217,13 +251,16 @@ class Egress:
         stamp_ms = int(out.timestamp[picked].min())
         self.metrics.latency_seconds.observe(max(0.0, time.time() - stamp_ms / 1000))
 
-    def _resend(self, retry: f.OutColumns) -> None:
-        """Send again after a pause; the offsets stay unacked (so uncommitted) meanwhile."""
-
-        async def again() -> None:
-            await asyncio.sleep(_RESEND_BACKOFF_S)
-            await self._send(retry)
-
-        task = asyncio.get_running_loop().create_task(again())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+    def _failed(self, batch: f.OutColumns, attempt: int, error: BaseException | None) -> None:
+        """Queue the batch for `pump` to send again after a backoff, or record why the worker
+        must stop; its offsets stay unacked (so uncommitted) either way."""
+        topic = self.dlq_topic if int(batch.kind[0]) == f.DEAD else self.output_topic
+        if is_retriable(error) and attempt < self.retry_policy.max_attempts:
+            backoff_s = self.retry_policy.backoff_s(attempt)
+            log.warning("produce of %d records to %s failed (%r); sending again in %.1f s "
+                        "(send %d of at most %d)", len(batch), topic, error, backoff_s,
+                        attempt + 1, self.retry_policy.max_attempts)  # fmt: skip
+            self._resends.append((time.monotonic() + backoff_s, attempt + 1, batch))
+        elif self.failure is None:
+            self.failure = give_up(error, len(batch), attempt, topic)
+            log.error("%s", self.failure)

@@ -1,7 +1,9 @@
 """`/metrics`, `/healthz` and `/readyz` on one port, served by a stdlib thread.
 
-`/healthz` answers 200 while the process serves at all; `/readyz` answers 200 only while
-`ready()` holds (consumer joined its group, every drain process alive), else 503.
+`/healthz` answers 200 while `healthy()` holds, else 503: the server runs on its own thread,
+so it must ask whether the worker makes progress, not merely whether this thread answers.
+`/readyz` answers 200 only while `ready()` holds, else 503. Each check returns (ok, text);
+the text (the reason, or each drain's state) is the body.
 """
 
 from __future__ import annotations
@@ -13,14 +15,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+Check = Callable[[], tuple[bool, str]]
+
 log = logging.getLogger(__name__)
 
 
 class HealthServer:
     def __init__(
-        self, port: int, registry: CollectorRegistry, ready: Callable[[], bool], host: str = ""
+        self,
+        port: int,
+        registry: CollectorRegistry,
+        ready: Check,
+        host: str = "",
+        healthy: Check = lambda: (True, "ok"),
     ) -> None:
-        handler = _handler_class(registry, ready)
+        handler = _handler_class(registry, ready, healthy)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
@@ -40,18 +49,16 @@ class HealthServer:
 
 
 def _handler_class(
-    registry: CollectorRegistry, ready: Callable[[], bool]
+    registry: CollectorRegistry, ready: Check, healthy: Check
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server naming
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
                 self._answer(200, generate_latest(registry), CONTENT_TYPE_LATEST)
-            elif path == "/healthz":
-                self._answer(200, b"ok\n")
-            elif path == "/readyz":
-                is_ready = ready()
-                self._answer(200 if is_ready else 503, b"ready\n" if is_ready else b"not ready\n")
+            elif path in ("/healthz", "/readyz"):
+                ok, text = (healthy if path == "/healthz" else ready)()
+                self._answer(200 if ok else 503, text.encode() + b"\n")
             else:
                 self._answer(404, b"not found\n")
 

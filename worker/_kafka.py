@@ -380,11 +380,15 @@ async def stop_consumer(consumer: AIOKafkaConsumer) -> None:
     """
     coordinator = getattr(consumer, "_coordinator", None)
     member_id = getattr(coordinator, "member_id", None)
-    if coordinator is not None and coordinator.generation == 0 and member_id:
-        try:
-            await coordinator._send_req(LeaveGroupRequest(coordinator.group_id, member_id))
-        except KafkaError as error:  # best effort, like aiokafka's own leave
-            log.warning("LeaveGroup for generation 0 failed: %r", error)
+    send_req = getattr(coordinator, "_send_req", None)  # private: pyproject pins aiokafka
+    if coordinator is not None and getattr(coordinator, "generation", None) == 0 and member_id:
+        if send_req is None:  # another aiokafka: the member lingers until its session ends
+            log.warning("cannot send LeaveGroup for generation 0 with this aiokafka")
+        else:
+            try:
+                await send_req(LeaveGroupRequest(coordinator.group_id, member_id))
+            except KafkaError as error:  # best effort, like aiokafka's own leave
+                log.warning("LeaveGroup for generation 0 failed: %r", error)
     await consumer.stop()
 
 

@@ -205,33 +205,21 @@ def _sleepy_consumer(ring: Ring, conn: Any) -> None:
         conn.send(now - sent)
 
 
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        fields = f.read().rsplit(b")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def test_idle_consumer_sleeps_and_wakes_fast() -> None:
+def test_a_sleeping_consumer_wakes_for_every_push() -> None:
+    """Its idle CPU and wake-up delay are figures of bench/worker_checks.py."""
     with Ring.create(capacity_records=64, arena_bytes=4096, max_record_bytes=1024) as ring:
         parent, child = FORK.Pipe()
         p = FORK.Process(target=_sleepy_consumer, args=(ring, child))
         p.start()
         assert parent.recv() == "ready"
         time.sleep(0.2)
-        cpu0, t0 = _cpu_seconds(p.pid), time.monotonic()
-        time.sleep(1.0)
-        idle = (_cpu_seconds(p.pid) - cpu0) / (time.monotonic() - t0)
-        lat = []
         for _ in range(21):
             ring.push(repr(time.perf_counter()).encode())
-            lat.append(parent.recv())
+            assert parent.poll(10), "the consumer did not wake up"
+            assert parent.recv() >= 0
             time.sleep(0.02)  # let it fall asleep again
         p.join(10)
         assert p.exitcode == 0
-        print(f"idle consumer CPU {idle:.2%}, wake latency median {np.median(lat) * 1e6:.0f} us")
-        assert idle < 0.03
-        # typically 0.25-0.4 ms here; the bound leaves room for a loaded CI machine
-        assert np.median(lat) < 0.005
 
 
 def _die_around_read_cas(ring: Ring, do_cas: bool) -> None:

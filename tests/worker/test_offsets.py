@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -75,19 +73,18 @@ def test_unsorted_track_is_rejected() -> None:
         OffsetTracker().track(TP, [3, 2])
 
 
-def test_throughput_is_well_above_a_million_offsets_per_second() -> None:
+def test_a_million_offsets_in_batches_commit_in_full() -> None:
+    """Its speed is a figure of bench/worker_checks.py, not an assertion here."""
     tracker = OffsetTracker()
     batch = 500
-    started = time.process_time()  # CPU time: other processes on the box do not count
     for first in range(0, 1_000_000, batch):
         tracker.track_range(TP, first, first + batch - 1)
         tracker.ack(TP, np.arange(first + batch - 1, first - 1, -1))
         if first % 20_000 == 0:
-            tracker.committable()
-    cpu_s = time.process_time() - started
+            assert tracker.committable() == {TP: first + batch}
+            tracker.mark_committed({TP: first + batch})
     assert tracker.committable() == {TP: 1_000_000}
     assert tracker.pending(TP) == 0
-    assert cpu_s < 1.0, f"1M offsets took {cpu_s:.2f} CPU-s"
 
 
 @st.composite

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from worker._broker import create_topics, free_loopback_port
 from worker._kafka import read_topic
@@ -128,6 +129,22 @@ def request(index: int, text: str) -> tuple[bytes, bytes]:
 
 def produce(bootstrap: str, topic: str, values: list[tuple[bytes | None, bytes]]) -> None:
     asyncio.run(produce_values(bootstrap, topic, values))
+
+
+def committed(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int | None]:
+    """The group's committed positions of `topic` (asked without joining the group)."""
+
+    async def ask() -> dict[int, int | None]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                                    enable_auto_commit=False)  # fmt: skip
+        await consumer.start()
+        try:
+            return {p: await consumer.committed(TopicPartition(topic, p))
+                    for p in range(partitions)}  # fmt: skip
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(ask())
 
 
 def read_all(bootstrap: str, topic: str) -> list:
