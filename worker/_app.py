@@ -41,7 +41,7 @@ from ._metrics import Metrics
 
 log = logging.getLogger("worker")
 
-_HOUSEKEEPING_S = 0.1
+_HOUSEKEEPING_S = 0.25  # drain revival and commit timing; each round wakes an idle parent
 
 
 @dataclass(frozen=True, slots=True)
