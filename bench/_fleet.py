@@ -33,7 +33,7 @@ class ReplicaSettings:
     # Tansu answers a JoinGroup after session_timeout_ms / 2 (worker/_kafka.py): short keeps
     # each rebalance near 1 s, as in bench.e2e and the tests.
     session_timeout_ms: int = 2_000
-    heartbeat_interval_ms: int = 300
+    heartbeat_interval_ms: int = 600
     extra: tuple[str, ...] = ()
 
 
