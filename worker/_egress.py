@@ -28,7 +28,7 @@ from . import _framing as f
 from ._delivery import Delivery
 from ._dlq_limit import DeadLetterLimit
 from ._kafka import PartitionChooser, Row, send_partition, topic_partitions
-from ._metrics import Metrics
+from ._metrics import Metrics, observe_many
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +235,10 @@ class Egress:
             for code, count in codes.items():
                 self.metrics.dead_letters.labels(code).inc(count)
         self.metrics.results_produced.inc(len(picked) - len(dead))
-        # One sample per acked batch (its oldest record): no per-record metric calls.
-        stamp_ms = int(out.timestamp[picked].min())
-        self.metrics.latency_seconds.observe(max(0.0, time.time() - stamp_ms / 1000))
+        # Every record's input timestamp → this ack, counted per bucket in one call (one
+        # sample per batch, its oldest record, read as the batch's worst case, not a p50).
+        waited = time.time() - out.timestamp[picked] / 1000
+        observe_many(self.metrics.latency_seconds, np.maximum(waited, 0.0))
 
     def _resend(self, retry: f.OutColumns) -> None:
         """Send again after a pause; the offsets stay unacked (so uncommitted) meanwhile."""
