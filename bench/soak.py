@@ -364,7 +364,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--lag-near-s",
         type=float,
-        default=0.25,
+        default=1.0,
         help="lag counts as recovered at or below this many seconds of input",
     )
     p.add_argument("--session-timeout-ms", type=int, default=2_000)
