@@ -171,8 +171,8 @@ class Soak:
         kind = "term" if self.args.restart_every else "kill"
         while True:
             await asyncio.sleep(max(0.0, every * (len(self.restarts) + 1) - self.now()))
-            if not self.producing:
-                return
+            if not self.producing or self.now() > self.args.minutes * 60 - 1:
+                return  # no restart as the paced phase ends: the drain is measured calm
             await self._restart(kind)
 
     async def _restart(self, kind: str) -> None:
@@ -202,7 +202,12 @@ class Soak:
     async def _sample(self, rate: float) -> None:
         near_zero = max(50, rate * self.args.lag_near_s)
         self._cpu_prev = self._cpu_now()
+        # what the replicas counted before the soak (the calibration burst) is not a window's
         self._scrape_prev: dict[int, dict[float, float]] = {}
+        for replica in self.fleet.replicas:
+            scraped = await asyncio.to_thread(replica.scrape)
+            if scraped is not None:
+                self._scrape_prev[replica.pid] = scraped[0]
         while True:
             await asyncio.sleep(SAMPLE_S)
             lag = self.ledger.in_flight
