@@ -43,7 +43,7 @@ from ._produce_errors import ProduceFailed
 
 log = logging.getLogger("worker")
 
-_HOUSEKEEPING_S = 0.1
+_HOUSEKEEPING_S = 0.25  # drain revival and commit timing; each round wakes an idle parent
 
 
 @dataclass(frozen=True, slots=True)

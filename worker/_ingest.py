@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 HIGH_WATER = 0.75
 LOW_WATER = 0.25
 _PUSH_RETRY_S = 0.002
+# getmany returns as soon as records arrive, so the wait only sets how often an idle loop
+# wakes up; paused, the loop must look at the ring's fill sooner to resume.
+_FETCH_WAIT_MS = 250
+_PAUSED_FETCH_WAIT_MS = 50
 
 
 class Ingest:
@@ -56,8 +60,9 @@ class Ingest:
     async def run(self) -> None:
         while not self.stopping:
             self._apply_backpressure()
+            wait_ms = _PAUSED_FETCH_WAIT_MS if self.paused else _FETCH_WAIT_MS
             fetched = await fetch_batches(
-                self.consumer, max_wait_ms=50, max_records=self.max_fetch_records
+                self.consumer, max_wait_ms=wait_ms, max_records=self.max_fetch_records
             )
             if fetched:
                 await self._push_fetched(fetched)

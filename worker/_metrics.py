@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _BATCH_BUCKETS = (1, 8, 32, 128, 512, 1024, 2048, 4096, 8192, 16384, 65536)
@@ -96,3 +97,18 @@ class Metrics:
         family = self._families.get(name) or self._families.get(_SAMPLE_SUFFIX.sub("", name))
         families = family.collect() if family is not None else self.registry.collect()
         return sum(sample.value for f in families for sample in f.samples if sample.name == name)
+
+
+def observe_many(histogram: Histogram, values: np.ndarray) -> None:
+    """`histogram.observe(v)` for every v, as one bucket count per bucket: a batch's records
+    each count without a metric call per record. prometheus_client has no batch observe, so
+    this adds to its per-bucket values (kept non-cumulative, `le` inclusive) directly."""
+    if not len(values):
+        return
+    histogram._raise_if_not_observable()
+    bounds = np.asarray(histogram._upper_bounds, np.float64)
+    counts = np.bincount(np.searchsorted(bounds, values, side="left"), minlength=len(bounds))
+    for bucket, count in zip(histogram._buckets, counts.tolist(), strict=False):
+        if count:
+            bucket.inc(count)
+    histogram._sum.inc(float(values.sum()))

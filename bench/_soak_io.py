@@ -1,0 +1,164 @@
+"""The soak bench's Kafka side: a paced producer of intents and a reader of their results.
+
+Every request is keyed by its id (a counter); the `Ledger` keeps, per id, the wall time its
+record was appended to a produce batch (the record's own timestamp, CreateTime, is taken at
+the same moment and is what the worker's `grump_latency_seconds` starts from) and how many
+results and dead letters came back for it. Latency is produce → result seen by a consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from worker._kafka import OutRecord, send_records
+
+TICK_S = 0.01  # the producer sends what is due every tick: at 2,000/s, batches of ~20
+
+
+class Ledger:
+    """Per intent id: produce time, results and dead letters seen; grows as ids are used."""
+
+    def __init__(self, capacity: int = 1 << 16) -> None:
+        self.sent_s = np.full(capacity, np.nan)
+        self.results = np.zeros(capacity, np.uint16)
+        self.dead = np.zeros(capacity, np.uint16)
+        self.failed = np.zeros(capacity, bool)  # the input produce itself failed: not sent
+        self.produced = 0
+        self.resolved = 0  # ids with at least one result or dead letter
+        self.extra = 0  # results beyond the first per id
+
+    def reserve(self, count: int) -> range:
+        ids = range(self.produced, self.produced + count)
+        while ids.stop > len(self.sent_s):
+            grow = len(self.sent_s)
+            self.sent_s = np.concatenate([self.sent_s, np.full(grow, np.nan)])
+            for name in ("results", "dead", "failed"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros(grow, old.dtype)]))
+        self.produced = ids.stop
+        return ids
+
+    def settle(self, ids: np.ndarray, dead: bool) -> np.ndarray:
+        """Count results (or dead letters) for `ids`; returns their latencies in seconds."""
+        now = time.time()
+        ids = ids[(ids >= 0) & (ids < self.produced)]
+        before = self.results[ids] + self.dead[ids]
+        np.add.at(self.dead if dead else self.results, ids, 1)
+        unique, first_index = np.unique(ids, return_index=True)
+        fresh = (before[first_index] == 0).sum()
+        self.resolved += int(fresh)
+        self.extra += len(ids) - int(fresh)
+        return now - self.sent_s[ids]
+
+    @property
+    def in_flight(self) -> int:
+        """Produced ids with no result yet: the end-to-end lag, in records."""
+        return self.produced - int(self.failed[: self.produced].sum()) - self.resolved
+
+    def lost(self) -> int:
+        n = self.produced
+        return int(((self.results[:n] + self.dead[:n] == 0) & ~self.failed[:n]).sum())
+
+    def duplicates(self) -> int:
+        n = self.produced
+        return int(np.maximum(self.results[:n].astype(np.int64) - 1, 0).sum())
+
+
+def request_value(index: int, text: str) -> bytes:
+    return json.dumps({"v": 1, "id": str(index), "text": text}, ensure_ascii=False).encode()
+
+
+class Producer:
+    """Sends requests for ids from the ledger; acks are checked, never awaited in the pacing."""
+
+    def __init__(self, aio_producer, ledger: Ledger, topic: str, partitions: int,
+                 texts: Iterator[str]) -> None:  # fmt: skip
+        self.producer, self.ledger, self.topic = aio_producer, ledger, topic
+        self.partitions, self.texts = partitions, texts
+        self.pending: set[asyncio.Future] = set()
+        self.errors = 0
+
+    async def send(self, count: int) -> None:
+        ids = self.ledger.reserve(count)
+        records: list[OutRecord] = [
+            (self.topic, i % self.partitions, b"%d" % i, request_value(i, next(self.texts)), [])
+            for i in ids
+        ]
+        self.ledger.sent_s[ids.start : ids.stop] = time.time()
+        for batch in await send_records(self.producer, records):
+            picked = np.asarray(batch.indices, np.int64) + ids.start
+            batch.future.add_done_callback(lambda fut, picked=picked: self._acked(fut, picked))
+            self.pending.add(batch.future)
+
+    def _acked(self, future: asyncio.Future, ids: np.ndarray) -> None:
+        self.pending.discard(future)
+        if future.cancelled() or future.exception() is not None:
+            self.errors += len(ids)
+            self.ledger.failed[ids] = True
+
+    async def burst(self, count: int, chunk: int = 5_000) -> None:
+        """`count` requests as fast as the broker takes them (acks awaited per chunk)."""
+        for first in range(0, count, chunk):
+            await self.send(min(chunk, count - first))
+            await self.flush()
+
+    async def paced(self, rate: float, seconds: float, stop: Callable[[], bool]) -> None:
+        """`rate` requests per second for `seconds`; whatever is due goes out every tick."""
+        started = time.monotonic()
+        sent = 0
+        while not stop():
+            elapsed = time.monotonic() - started
+            if elapsed >= seconds:
+                break
+            due = int(elapsed * rate) - sent
+            if due > 0:
+                await self.send(due)
+                sent += due
+            await asyncio.sleep(TICK_S)
+
+    async def flush(self) -> None:
+        if self.pending:
+            await asyncio.wait(list(self.pending))
+
+
+class Reader:
+    """Reads the output and dead-letter topics from the start, without a group; every
+    result's latency goes to `on_latencies`."""
+
+    def __init__(self, bootstrap: str, output: str, dlq: str, ledger: Ledger,
+                 on_latencies: Callable[[np.ndarray], None]) -> None:  # fmt: skip
+        self.bootstrap, self.output, self.dlq = bootstrap, output, dlq
+        self.ledger, self.on_latencies = ledger, on_latencies
+        self.dead_letters = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        # A short fetch wait: the broker holds an empty fetch that long, and a result that
+        # lands meanwhile should not wait for it.
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
+                                    fetch_max_wait_ms=10)  # fmt: skip
+        await consumer.start()
+        try:
+            await consumer.topics()
+            tps = [TopicPartition(topic, p) for topic in (self.output, self.dlq)
+                   for p in sorted(consumer.partitions_for_topic(topic) or ())]  # fmt: skip
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            while not stop.is_set():
+                for tp, records in (await consumer.getmany(timeout_ms=100)).items():
+                    self._settle(tp.topic == self.dlq, records)
+        finally:
+            await consumer.stop()
+
+    def _settle(self, dead: bool, records: list) -> None:
+        ids = np.fromiter((int(r.key) for r in records), np.int64, len(records))
+        latencies = self.ledger.settle(ids, dead)
+        if dead:
+            self.dead_letters += len(ids)
+        else:
+            self.on_latencies(latencies)
