@@ -35,9 +35,9 @@ initiate input insert inspect install instruct integrate interact invite invoice
 justify keep label launch learn leave lend license like limit link list load locate lock
 log login logout look lose maintain manage map mark match measure meet mention merge message
 migrate miss moderate modify monitor move mute name navigate negotiate nominate note notify
-obtain offer onboard open operate opt order organise organize overlay overspend overstay own page paginate
-park participate pass pause pay perform permit persist pick pin place plan play plot plug point
-populate post preview prescribe present preserve prevent print prioritise prioritize process
+obtain offer onboard open operate opt order organise organize overlay overspend overstay own page
+paginate park participate pass pause pay perform permit persist pick pin place plan play plot plug
+point populate post preview prescribe present preserve prevent print prioritise prioritize process
 procure produce program promote prompt propose protect provide provision publish pull purchase
 purge push put qualify quarantine query queue quote rank rate reach read reassign rebook
 receive recognise recognize recommend reconcile record recover redeem redesign redirect reduce
@@ -77,20 +77,25 @@ IRREGULAR = (
     ("tell", "told", "told", ""), ("let", "let", "let", ""), ("begin", "began", "begun", ""),
     ("break", "broke", "broken", ""), ("forget", "forgot", "forgotten", ""),
     ("spend", "spent", "spent", ""), ("win", "won", "won", ""), ("speak", "spoke", "spoken", ""),
-    ("say", "said", "said", ""), ("stand", "stood", "stood", ""), ("feel", "felt", "felt", ""), ("rebuild", "rebuilt", "rebuilt", ""),
+    ("say", "said", "said", ""), ("stand", "stood", "stood", ""), ("feel", "felt", "felt", ""),
+    ("rebuild", "rebuilt", "rebuilt", ""),
 )  # fmt: skip
 
 # Verbs whose final consonant doubles before -ed / -ing ("plan" -> "planned", "planning").
-DOUBLING = frozenset("""
+DOUBLING = frozenset(
+    """
 ban bid cap chat clip commit control drag drop fit flag log login logout map opt pin plan plot
 plug ship shop skip stop submit swap tag tick zip label cancel travel model level signal
-""".split())
+""".split()
+)
 
 # A verb that takes "in"/"on"/"over"/"through" as its particle ("log in", "check in"). Other
 # verbs take only the unambiguous particles (PARTICLES_STRONG): "set up", "roll back".
-PHRASAL_WEAK = frozenset("""
+PHRASAL_WEAK = frozenset(
+    """
 log sign check clock zoom opt fill plug turn switch dial hand take carry log-in try sign-in
-""".split())
+""".split()
+)
 PARTICLES_STRONG = "up out off down back away".split()
 PARTICLES_WEAK = "in on over through".split()
 
@@ -114,7 +119,9 @@ shouldn't isn't aren't
 """.split()
 BE_FORMS = "am is are was were be been being i'm we're isn't aren't".split()
 HAVE_FORMS = "have has had i've we've".split()
-NEGATIONS = "not never don't doesn't didn't can't cannot won't wouldn't shouldn't isn't aren't".split()
+NEGATIONS = """
+not never don't doesn't didn't can't cannot won't wouldn't shouldn't isn't aren't
+""".split()
 # Verbs of wanting: after a subject they introduce the goal and are not actions themselves.
 WANT_CUES = "want wants need needs like wish wishes require requires expect prefer love".split()
 PREPOSITIONS = """

@@ -69,7 +69,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import _story_tokens as st
-from ._story_machine import Machine, run
+from ._story_machine import Machine
+from ._story_states import run
 
 __all__ = ["extract_story", "empty_story"]
 
@@ -96,8 +97,10 @@ def _find_persona(t: st.Tokens) -> tuple[int, int]:
             p += 1
         # a listed adverb opens a persona only before a noun ("online shopper", not "as soon as")
         adverb = t.masks[p] & st.C_ADV and t.words[p] in st.WORD_CLASSES if p < n else 0
-        if p >= n or t.masks[p] & _FIRST_STOP or (
-            adverb and (not t.gaps[p] == st.G_SPACE or t.masks[min(p + 1, n - 1)] & _PERSONA_STOP)
+        if (
+            p >= n
+            or t.masks[p] & _FIRST_STOP
+            or (adverb and (t.gaps[p] != st.G_SPACE or t.masks[min(p + 1, n - 1)] & _PERSONA_STOP))
         ):
             return -1, -1
         last = p

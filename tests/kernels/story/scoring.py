@@ -119,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         counts, misses = score(gold, extract_story)
         if args.json:
             for f, c in counts.items():
-                row = {"split": name, "field": f, "precision": round(c.precision, 4),
-                       "recall": round(c.recall, 4), "f1": round(c.f1, 4), "stories": len(gold)}  # fmt: skip
+                row = {"split": name, "field": f, "stories": len(gold)}
+                row.update(precision=round(c.precision, 4), recall=round(c.recall, 4))
+                row.update(f1=round(c.f1, 4))
                 print(json.dumps(row))
         else:
             print(table(name, counts, len(gold)))
