@@ -14,6 +14,8 @@ FLOORS = {
             "action+primary": 0.98, "entity+primary": 0.98},
     "heldout": {"persona": 0.99, "action": 0.97, "entity": 0.96, "benefit": 0.99,
                 "action+primary": 0.97, "entity+primary": 0.94},
+    "blind": {"persona": 0.99, "action": 0.88, "entity": 0.87, "benefit": 0.99,
+              "action+primary": 0.88, "entity+primary": 0.87},
 }  # fmt: skip
 
 
