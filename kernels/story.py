@@ -13,6 +13,8 @@ most two tokens, no recursion, no regular expressions, no tables built per call.
 
 Algorithm
 ---------
+The registers live in `kernels._story_machine`, the state handlers in `kernels._story_states`.
+
 0. Tokenize (`kernels._story_tokens`): runs of word characters with their span, the class
    bitmask of the ASCII-lowercased word (`C_*`) and the kind of gap after each (`G_*`).
 1. Persona: among the first 6 tokens find "as"; skip one article (a, an, the); take up to 6
@@ -32,32 +34,39 @@ Algorithm
      -s/past form ends it as its verb unless the next token is a verb too, and a base form does
      so after a word ending in 's'. A pronoun, preposition, determiner or possessive ends it.
    - VSLOT (a verb is due): manner adverbs mark the action start; focus adverbs and negation
-     reset it; be/get/aux/"able"/"to" are skipped ("be" marks passive); "have to" and
+     reset it; be/get/aux/"able"/"to" are skipped ("be" marks passive, "able" clears it,
+     "get" only before a participle); "have to" and
      "want|need|like to" are skipped; have + non-participle is the verb "have"; a want-cue
      followed by a noun phrase opens that phrase as the wanted thing (role WANT); after "be",
      a word that is no verb form is a complement (COMP); a function word goes back to CLAUSE;
-     any other word is the verb. Its particle follows directly: up/out/off/down/back/away for
+     any other word is the verb (an -ing word after "be" too: "I am using"). Its particle
+     follows directly: up/out/off/down/back/away for
      any verb, in/on/over/through for the PHRASAL_WEAK verbs. Linking verbs go to COMP.
    - AFTER_VERB: an object pronoun is the object; a subject pronoun opens a clause; a
      conjunction or comma before a base-form verb coordinates verbs; "to" + base form opens a
      purpose clause (secondary); an -ing word directly after a particle, or before a
      determiner, is a participle clause; determiners or content words open the object (role
      DOBJ, or ADVL after an adverb).
-   - NP: collects words; ends at a preposition (-> PP), "to" (WANT role: infinitive, primary;
-     else purpose or PP), conjunction (coordination: a base-form verb followed by an object
+   - NP: collects words; ends at a preposition (-> PP), "to" (WANT role before a base form or
+     "be": infinitive, primary; else purpose before a base form, or PP), conjunction
+     (coordination: a base-form verb followed by an object
      continues the verbs, otherwise a noun phrase with the same role), pronoun, adverb,
      auxiliary, a determiner after words (new ADVL phrase), a "'s" word (closed as a
-     secondary entity, the phrase goes on), an -ing word after a non-adjective that is a
-     reduced relative clause, or punctuation.
+     secondary entity, the phrase goes on), an -ing word after a non-adjective and before a
+     determiner or content word (a reduced relative clause, secondary), a past participle
+     ending a WANT phrase ("I want analytics integrated": the verb), or punctuation.
    - PP: determiners open the phrase (role PREP); an -ing word after without/by/before/after
-     is a verb (secondary); a subject pronoun opens a clause.
+     is a verb (secondary) unless a -s verb follows it (then it is a subject: "before tracking
+     starts"); a subject pronoun opens a clause; a listed adverb before a content word opens
+     the phrase ("for offline use").
    - COMP: skips adjectives; determiners open a secondary phrase; "to" + verb, prepositions
      and pronouns as above.
    Gaps: a sentence end closes the phrase and the benefit and makes the rest secondary;
    ';' and ':' do that but leave the benefit open; a comma closes a phrase and allows
    coordination; other punctuation closes a phrase.
 3. A phrase is an entity unless it is empty, negated ("no ads"), only adjectives, only a
-   non-entity noun, ends in a noun of time outside a direct object, or repeats the persona.
+   non-entity noun, ends in a noun of time (unless a direct object with no determiner or a
+   possessive one: "plan my week"), or repeats the persona.
    DOBJ and WANT phrases of a primary clause are primary; a WANT phrase followed by
    "to <verb>" whose verb takes a direct object becomes secondary ("customers" in "I want
    customers to order food"). Actions and entities are deduplicated case-insensitively,
