@@ -259,7 +259,7 @@ def _after_np(m: Machine, i: int) -> None:
         _coordinate(m, i + 1, m.comma)
     elif m.comma and is_content(k):
         _coordinate(m, i, True)
-        m.redo = m.state != S_VSLOT or True
+        m.redo = True
     elif k & st.C_ADV and not k & st.C_DET:
         m.after_adv = True
     elif k & (st.C_AUX | st.C_NEG):
