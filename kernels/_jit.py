@@ -43,3 +43,6 @@ numba.config.CACHE_DIR = CACHE_DIR  # read when each cached function below is de
 # counting (`_nrt=False`): otherwise every call that passes the tables or a view pays
 # atomic increments and decrements, which cost more than the scan itself.
 jit = numba.njit(cache=True, nogil=True, _nrt=False)
+# Tiny helpers called per byte or per field: inlined where they are called, since a call
+# passes every array argument as a bundle of scalars.
+jit_inline = numba.njit(cache=True, nogil=True, _nrt=False, inline="always")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit, jit_inline
 from .._layout import (
     ARCH_EVENT,
     ARCH_JAMSTACK,
@@ -53,7 +53,7 @@ from ..tables.rows import (
 from .matches import find
 
 
-@jit
+@jit_inline
 def kept_feature(rec, n_feat, f):
     """Whether feature f is listed and not negated."""
     k = find(rec, FEAT, n_feat, f)
@@ -160,7 +160,7 @@ def complexity_milli(n_feat, n_tech, n_edges):
     return min(1000, raw)
 
 
-@jit
+@jit_inline
 def bit_count(x):
     count = 0
     while x:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit, jit_inline
 from .._layout import (
     ENDS_CLAUSE,
     ENDS_SENTENCE,
@@ -62,7 +62,7 @@ def negate(scr, n_tok, tb):
                 break
 
 
-@jit
+@jit_inline
 def token_negated(scr, i):
     return 1 if scr[TOK_FLAGS, i] & NEGATED else 0
 
@@ -81,7 +81,7 @@ def match_tech(scr, rec, n_tok, tb):
     return count
 
 
-@jit
+@jit_inline
 def find(rows, row, count, value):
     for k in range(count):
         if rows[row, k] == value:

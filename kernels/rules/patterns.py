@@ -8,7 +8,7 @@ tried only at the word starts the scan recorded, never at every byte.
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit, jit_inline
 from ..scan.text import (
     first_lit_at,
     lit_at,
@@ -37,7 +37,7 @@ L_AUTH, L_API, L_DASHBOARD, L_SAAS, L_BOOKING = (
 TERM_ACTOR_AS, TERM_ACTOR_FOR, TERM_BUILD, TERM_WITH = 0, 1, 2, 3
 
 
-@jit
+@jit_inline
 def capture_char_len(t, p, n, cc):
     """Length of a [a-z0-9\\s-] character at p (lowered text), or 0."""
     if p >= n:
@@ -48,7 +48,7 @@ def capture_char_len(t, p, n, cc):
     return space_len(t, p, n, cc)
 
 
-@jit
+@jit_inline
 def spaced_lit_end(t, j, n, cc, tb, lit):
     """End of `\\s+LIT\\s` at j, or -1."""
     if space_len(t, j, n, cc) == 0:
@@ -101,12 +101,12 @@ def lazy_capture(t, g, n, cc, tb, kind):
             return p, e
 
 
-@jit
+@jit_inline
 def is_az(t, p, n):
     return p < n and 97 <= lower(t[p]) <= 122
 
 
-@jit
+@jit_inline
 def optional_plural_end(t, q, n, cc):
     """End of `s?\\b` after a word ending at q, or -1."""
     if q < n and lower(t[q]) == 115 and not word_at(t, q + 1, n, cc):

@@ -7,18 +7,18 @@ Character classes come from one table indexed by code point (`str.isspace`, `str
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit, jit_inline
 from ..tables.build import CHAR_ALNUM, CHAR_SPACE
 from ..tables.rows import R_LIT_DATA, R_LIT_OFF
 
 
-@jit
+@jit_inline
 def lower(b):
     """ASCII-lowercase one byte (A-Z only)."""
     return b + 32 if 65 <= b <= 90 else b
 
 
-@jit
+@jit_inline
 def char_at(t, p):
     """(code point, byte length) of the UTF-8 character starting at p."""
     b = t[p]
@@ -32,7 +32,7 @@ def char_at(t, p):
     return cp | (t[p + 3] & 0x3F), 4
 
 
-@jit
+@jit_inline
 def prev_start(t, p):
     """Start of the character that ends just before p."""
     q = p - 1
@@ -41,7 +41,7 @@ def prev_start(t, p):
     return q
 
 
-@jit
+@jit_inline
 def space_len(t, p, n, cc):
     """Byte length of the whitespace character at p, or 0."""
     if p >= n:
@@ -50,12 +50,12 @@ def space_len(t, p, n, cc):
     return k if cc[cp] == CHAR_SPACE else 0
 
 
-@jit
+@jit_inline
 def is_word_cp(cp, cc):
     return cp == 95 or cc[cp] == CHAR_ALNUM
 
 
-@jit
+@jit_inline
 def word_at(t, p, n, cc):
     """Whether a word character (alnum or '_') starts at p."""
     if p >= n:
@@ -64,7 +64,7 @@ def word_at(t, p, n, cc):
     return is_word_cp(cp, cc)
 
 
-@jit
+@jit_inline
 def word_before(t, p, cc):
     """Whether a word character ends just before p."""
     if p == 0:
@@ -73,7 +73,7 @@ def word_before(t, p, cc):
     return is_word_cp(cp, cc)
 
 
-@jit
+@jit_inline
 def skip_spaces(t, p, n, cc):
     """Position after the whitespace run starting at p."""
     k = space_len(t, p, n, cc)
@@ -95,7 +95,7 @@ def trim(t, a, b, cc):
     return a, b
 
 
-@jit
+@jit_inline
 def lit_at(t, p, n, tb, lit):
     """Length of literal `lit` if the lowered text holds it at p, else 0."""
     s, e = tb[2][R_LIT_OFF, lit], tb[2][R_LIT_OFF, lit + 1]

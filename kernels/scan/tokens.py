@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from numba import int64, uint64
 
-from .._jit import jit
+from .._jit import jit, jit_inline
 from .._layout import (
     ENDS_CLAUSE,
     ENDS_SENTENCE,
@@ -58,13 +58,13 @@ from ..tables.rows import (
 from .text import char_at, lower
 
 
-@jit
+@jit_inline
 def step(h, b):
     """One FNV-1a 64 step over a lowered byte."""
     return (h ^ uint64(lower(b))) * FNV_PRIME
 
 
-@jit
+@jit_inline
 def kept_char(cp, cls):
     """Token characters: alphanumerics, '-' and '_'."""
     return cls == CHAR_ALNUM or cp == 45 or cp == 95
@@ -100,7 +100,7 @@ def lookup(t, a, b, cc, tb, h, kept_only):
     return NO
 
 
-@jit
+@jit_inline
 def add_marks(tb, w, m0, m1, m2, m3):
     """Add word w's tech and single-word feature names to a sentence's sets (by rank)."""
     if w == NO:
@@ -144,7 +144,7 @@ def put_sentence(rec, marks, n_sen, a, b, m0, m1, m2, m3, min_bytes):
     return n_sen + 1
 
 
-@jit
+@jit_inline
 def is_terminator(b):
     return b == 46 or b == 33 or b == 63 or b == 59
 
@@ -278,7 +278,7 @@ def scan(t, n, cc, tb, rec, marks, scr):
     return n_tok, n_starts, n_esc, n_sen, flows, legacy
 
 
-@jit
+@jit_inline
 def escape_extra(b):
     """Bytes JSON adds to escape byte b (`\\n` style, else `\\u00XX`), as orjson writes it."""
     short = b == 34 or b == 92 or b == 8 or b == 9 or b == 10 or b == 12 or b == 13
@@ -291,7 +291,7 @@ def escaped_extra(scr, n_esc, a, b):
     return escapes_before(scr, n_esc, b) - escapes_before(scr, n_esc, a)
 
 
-@jit
+@jit_inline
 def escapes_before(scr, n_esc, x):
     lo, hi = 0, n_esc
     while lo < hi:

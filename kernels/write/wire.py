@@ -8,7 +8,7 @@ a lexicon string's from the string table.
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit, jit_inline
 from ..scan.text import lower
 from ..scan.tokens import escaped_extra
 from ..tables.rows import R_JSON_DATA, R_JSON_OFF, R_MILLI_BITS, R_MP_DATA, R_MP_OFF
@@ -18,7 +18,7 @@ _HEX = b"0123456789abcdef"
 HEX = tuple(_HEX)
 
 
-@jit
+@jit_inline
 def put(out, pos, w, b):
     if w:
         out[pos] = b
@@ -58,7 +58,7 @@ def put_msgpack_len(out, pos, w, n, fix_base, fix_max, code8, code16, code32):
     return put_be(out, pos, w, n, 4)
 
 
-@jit
+@jit_inline
 def put_be(out, pos, w, value, size):
     for k in range(size - 1, -1, -1):
         pos = put(out, pos, w, (value >> (8 * k)) & 0xFF)
@@ -79,7 +79,7 @@ def put_bytes(out, pos, w, src, a, b, lowered, fmt):
     return put(out, pos, w, 34)
 
 
-@jit
+@jit_inline
 def put_sid(out, pos, w, tb, sid, fmt):
     """A lexicon string by id: a copy of its encoding, made once when the tables were built."""
     if fmt == FMT_JSON:
@@ -118,7 +118,7 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
     return pos + 1
 
 
-@jit
+@jit_inline
 def string_overhead(length, fmt):
     """Bytes a string of `length` bytes adds beyond its body: quotes or a msgpack header."""
     if fmt == FMT_JSON:
@@ -139,7 +139,7 @@ def put_raw(out, pos, w, src, a, b):
     return pos
 
 
-@jit
+@jit_inline
 def open_seq(out, pos, w, fmt, count, is_map):
     if fmt == FMT_MSGPACK:
         if is_map:
@@ -148,14 +148,14 @@ def open_seq(out, pos, w, fmt, count, is_map):
     return put(out, pos, w, 123 if is_map else 91)
 
 
-@jit
+@jit_inline
 def close_seq(out, pos, w, fmt, is_map):
     if fmt == FMT_MSGPACK:
         return pos
     return put(out, pos, w, 125 if is_map else 93)
 
 
-@jit
+@jit_inline
 def sep(out, pos, w, fmt, k):
     """The separator before item k of a JSON array or object."""
     if fmt == FMT_JSON and k > 0:
@@ -163,7 +163,7 @@ def sep(out, pos, w, fmt, k):
     return pos
 
 
-@jit
+@jit_inline
 def put_key(out, pos, w, tb, sid, fmt, k):
     """Key k of an object: separator, name, colon."""
     pos = sep(out, pos, w, fmt, k)
@@ -171,7 +171,7 @@ def put_key(out, pos, w, tb, sid, fmt, k):
     return put(out, pos, w, 58) if fmt == FMT_JSON else pos
 
 
-@jit
+@jit_inline
 def put_uint(out, pos, w, value, fmt):
     if fmt == FMT_MSGPACK:
         if value < 128:
@@ -189,7 +189,7 @@ def put_uint(out, pos, w, value, fmt):
     return pos
 
 
-@jit
+@jit_inline
 def put_bool(out, pos, w, value, fmt):
     if fmt == FMT_MSGPACK:
         return put(out, pos, w, 0xC3 if value else 0xC2)
