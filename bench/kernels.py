@@ -57,6 +57,41 @@ def measure(backend: str, batch: Batch) -> tuple[float, int, dict]:
     return elapsed / reps, out_bytes, split
 
 
+def measure_devices(devices: list[int], full: Batch, n: int, piece: int) -> dict:
+    """The first n intents through `kernels.gpu.encode_batch_multi` on `devices` (steady
+    state: one untimed round first, then at least MIN_REPS rounds and MIN_SECONDS)."""
+    from kernels import gpu
+
+    batch = sub_batch(full, n)
+    pieces = [slice_batch(batch, lo, min(lo + piece, n)) for lo in range(0, n, piece)]
+    gpu.encode_batch_multi(pieces, devices)
+    reps, elapsed, out_bytes = 0, 0.0, 0
+    while elapsed < MIN_SECONDS or reps < MIN_REPS:
+        start = time.perf_counter()
+        results = gpu.encode_batch_multi(pieces, devices)
+        elapsed += time.perf_counter() - start
+        out_bytes = sum(int(r.offsets[-1]) for r in results)
+        del results
+        reps += 1
+    seconds = elapsed / reps
+    return {
+        "backend": f"gpu x{len(devices)}", "devices": devices, "batch": n,
+        "intents_per_s": round(n / seconds), "mb_per_s": round(batch.nbytes / seconds / 1e6, 2),
+        "out_mb_per_s": round(out_bytes / seconds / 1e6, 2), "piece": piece,
+        "split": list(gpu.encode_batch_multi.last_split),  # type: ignore[attr-defined]
+        "device": device_name(), "commit": commit(),
+    }  # fmt: skip
+
+
+def slice_batch(batch: Batch, lo: int, hi: int) -> Batch:
+    """Intents [lo, hi) of a batch, as views."""
+    t, i, c = batch.text_offsets, batch.id_offsets, batch.constraint_offsets
+    return Batch(batch.texts[t[lo] - t[0] : t[hi] - t[0]], t[lo : hi + 1],
+                 batch.ids[i[lo] - i[0] : i[hi] - i[0]], i[lo : hi + 1],
+                 batch.constraints[c[lo] - c[0] : c[hi] - c[0]], c[lo : hi + 1],
+                 batch.fmt)  # fmt: skip
+
+
 def corpus_rate(n: int = 100_000) -> int:
     """Intents generated per CPU-second (best of three): the corpus must outpace any backend."""
     generate_intents(1, seed=3)  # the per-seed sentence pool is built once
@@ -93,7 +128,18 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON line per row")
     parser.add_argument("--sizes", default="1,100,10000,1000000")
     parser.add_argument("--cpu-threads", type=int, default=0, help="numba threads (0 = all)")
-    parser.add_argument("--backends", default="", help="comma list (default: all available)")
+    parser.add_argument(
+        "--backends",
+        default="",
+        help="comma list (default: all available; 'none': only --device-sets)",
+    )
+    parser.add_argument(
+        "--device-sets",
+        default="",
+        help="GPU lists to compare through the multi-device path, e.g. '0;0,1' "
+        "(each batch is cut into pieces the devices take from one queue)",
+    )
+    parser.add_argument("--piece", type=int, default=250_000, help="intents per multi-GPU piece")
     args = parser.parse_args()
     if args.cpu_threads:
         import numba
@@ -103,7 +149,8 @@ def main() -> None:
     texts = generate_intents(max(sizes), seed=1)
     full = kernels.make_batch(texts, [str(i) for i in range(len(texts))])
     rows = []
-    for backend in args.backends.split(",") if args.backends else backends():
+    chosen = [b for b in args.backends.split(",") if b != "none"] if args.backends else backends()
+    for backend in chosen:
         for n in sizes:
             if backend == "reference" and n > REFERENCE_MAX:
                 continue
@@ -118,6 +165,10 @@ def main() -> None:
             })  # fmt: skip
             if backend == "gpu":  # where a GPU batch's time goes (CUDA events, summed over lanes)
                 rows[-1].update({f"gpu_{k}_ms": round(v * 1e3, 2) for k, v in split.items()})
+            print(f"# {rows[-1]}", flush=True)
+    for devices in [d for d in args.device_sets.split(";") if d]:
+        for n in sizes:
+            rows.append(measure_devices([int(x) for x in devices.split(",")], full, n, args.piece))
             print(f"# {rows[-1]}", flush=True)
     report(rows, args.json)
     rate = corpus_rate()

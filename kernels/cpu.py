@@ -1,7 +1,8 @@
 """The numba CPU backend: scan and rules for every intent, one prefix sum, one write.
 
-Intents run in parallel in chunks; each chunk reuses one scratch table (tokens, word starts,
-escapes) sized for its longest text, so the scratch stays in cache. Records (what the
+Intents run in chunks on numba's thread count (plain threads: the kernels release the GIL);
+each chunk reuses one scratch table (tokens, word starts, escapes) sized for its longest
+text, so the scratch stays in cache. Records (what the
 writer reads) live in buffers kept between batches. Every result's size is known after the
 first pass, so the second pass writes each byte once, straight into the output arena.
 A batch larger than GROUP_BYTES of text runs as several groups, to bound the records'
@@ -11,9 +12,11 @@ memory. Compiled code is cached on disk (`cache=True`).
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ._jit import CACHE_DIR  # noqa: F401  (sets the cache directory before decorating)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
@@ -24,7 +27,7 @@ from .write.result import write_result
 from .write.wire import FMT_JSON, FMT_MSGPACK
 
 GROUP_BYTES = 16 << 20  # text bytes per group: its records take ~72 bytes per text byte
-CHUNK = 64  # intents per parallel task: one scratch table each
+CHUNK = 256  # fewest intents per parallel task (each allocates one scratch table)
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
 
 
@@ -46,29 +49,55 @@ def record_views(rec, marks, toff, lo, i, n):
     return rec[:, base : base + n + 1], marks[:, mbase : mbase + n // 2 + 1]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _parse(batch_arrays, lo, hi, label, tb, fmt, rec, marks, meta):
+@njit(cache=True, nogil=True)
+def _parse(batch_arrays, lo, a, b, label, tb, fmt, rec, marks, meta):
+    """Scan, rules and size for intents [a, b) of the group starting at lo."""
     toff = batch_arrays[1]
-    for c in prange((hi - lo + CHUNK - 1) // CHUNK):
-        a = lo + c * CHUNK
-        b = min(hi, a + CHUNK)
-        longest = 0
-        for i in range(a, b):
-            longest = max(longest, toff[i + 1] - toff[i])
-        scr = np.empty((SCR_ROWS, longest + 1), np.int32)
-        for i in range(a, b):
-            src = intent_source(batch_arrays, i, label)
-            r, m = record_views(rec, marks, toff, lo, i, src[1])
-            parse_one(src, tb, fmt, r, m, scr, meta[i - lo])
+    longest = 0
+    for i in range(a, b):
+        longest = max(longest, toff[i + 1] - toff[i])
+    # a column slice, so the sizing pass sees the same array type as the write pass
+    # (one compiled writer, not two)
+    scr = np.empty((SCR_ROWS, longest + 1), np.int32)[:, : longest + 1]
+    for i in range(a, b):
+        src = intent_source(batch_arrays, i, label)
+        r, m = record_views(rec, marks, toff, lo, i, src[1])
+        parse_one(src, tb, fmt, r, m, scr, meta[i - lo])
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _write(batch_arrays, lo, hi, label, tb, fmt, rec, marks, meta, out, out_off):
+@njit(cache=True, nogil=True)
+def _write(batch_arrays, lo, a, b, label, tb, fmt, rec, marks, meta, out, out_off):
+    """Write the results of intents [a, b) of the group starting at lo."""
     toff = batch_arrays[1]
-    for i in prange(lo, hi):
+    for i in range(a, b):
         src = intent_source(batch_arrays, i, label)
         r, m = record_views(rec, marks, toff, lo, i, src[1])
         write_result(out, out_off[i], src, r, m, meta[i - lo], tb, fmt)
+
+
+def _run_chunks(kernel, lo: int, hi: int, *args) -> None:  # type: ignore[no-untyped-def]
+    """Run `kernel(.., lo, a, b, ..)` over [lo, hi) in chunks on numba's thread count.
+
+    The kernels release the GIL, so plain threads run them in parallel (a numba `prange`
+    driver would cost minutes more to compile)."""
+    threads = numba.get_num_threads()
+    if threads == 1 or hi - lo <= CHUNK:
+        kernel(args[0], lo, lo, hi, *args[1:])
+        return
+    step = max(CHUNK, (hi - lo + 4 * threads - 1) // (4 * threads))
+    futures = [_pool(threads).submit(kernel, args[0], lo, a, min(hi, a + step), *args[1:])
+               for a in range(lo, hi, step)]  # fmt: skip
+    for future in futures:
+        future.result()
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    if threads not in _pools:
+        _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="grump-cpu")
+    return _pools[threads]
 
 
 class _Buffers(threading.local):
@@ -104,11 +133,12 @@ def encode_batch(
     parts = []
     for lo, hi in groups(batch.text_offsets, group_bytes):
         rec, marks = _buffers.take(int(batch.text_offsets[hi] - batch.text_offsets[lo]), hi - lo)
-        _parse(arrays, lo, hi, label_bytes, tb, fmt, rec, marks, meta[lo:hi])
+        _run_chunks(_parse, lo, hi, arrays, label_bytes, tb, fmt, rec, marks, meta[lo:hi])
         group_off = np.zeros(n + 1, np.int64)
         np.cumsum(meta[lo:hi, M_OUT_LEN], out=group_off[lo + 1 : hi + 1])
         out = np.empty(int(group_off[hi]), np.uint8)
-        _write(arrays, lo, hi, label_bytes, tb, fmt, rec, marks, meta[lo:hi], out, group_off)
+        _run_chunks(_write, lo, hi, arrays, label_bytes, tb, fmt, rec, marks, meta[lo:hi],
+                    out, group_off)  # fmt: skip
         offsets[lo + 1 : hi + 1] = group_off[lo + 1 : hi + 1] + offsets[lo]
         parts.append(out)
     # one group (any batch up to GROUP_BYTES of text) is already the arena

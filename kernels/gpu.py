@@ -179,7 +179,8 @@ class DeviceContext:
         """Encode a whole batch on this device; results land in one page-locked arena."""
         fmt = _FORMATS[batch.fmt]
         spans = groups(batch.text_offsets, group_bytes)
-        with cp.cuda.Device(self.device):
+        # cupy and numba both make this device's primary context current for the thread
+        with cp.cuda.Device(self.device), cuda.gpus[self.device]:
             dlabel = cp.asarray(np.frombuffer(label.encode(), np.uint8))
             if len(spans) > len(self.sizes):
                 self.sizes = _pinned_int64(len(spans))
@@ -316,6 +317,18 @@ def context(device: int = 0) -> DeviceContext:
         return _contexts[device]
 
 
+def _slot_context(device: int, slot: int) -> DeviceContext:
+    """The context of one slot of `encode_batch_multi`, kept between calls."""
+    with _contexts_lock:
+        key = (device, slot)
+        if key not in _slot_contexts:
+            _slot_contexts[key] = DeviceContext(device)
+        return _slot_contexts[key]
+
+
+_slot_contexts: dict[tuple[int, int], DeviceContext] = {}
+
+
 def encode_batch(
     batch: Batch, label: str = "gpu", device: int = 0, group_bytes: int = GROUP_BYTES
 ) -> EncodedResults:
@@ -340,7 +353,7 @@ def encode_batch_multi(batches: list[Batch], devices: list[int], label: str = "g
 
     def drain(slot: int) -> None:
         try:
-            ctx = DeviceContext(devices[slot])
+            ctx = _slot_context(devices[slot], slot)
             while True:
                 try:
                     k, b = work.get_nowait()

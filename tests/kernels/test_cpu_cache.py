@@ -9,7 +9,7 @@ PROBE = """
 import kernels
 from kernels import cpu
 kernels.encode_batch(kernels.make_batch(["Build a CLI"], ["1"]), backend="cpu")
-for fn in (cpu._parse_and_size, cpu._write):
+for fn in (cpu._parse, cpu._write):
     print(fn.__name__, sum(fn.stats.cache_hits.values()), sum(fn.stats.cache_misses.values()))
 """
 
