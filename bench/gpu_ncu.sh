@@ -12,7 +12,7 @@ SIZE=${SIZE:-100000}
 PYTHON=${PYTHON:-python3}
 SECTIONS=(--section SpeedOfLight --section Occupancy --section LaunchStats
           --section WarpStateStats --section MemoryWorkloadAnalysis --section SchedulerStats)
-for kernel in _parse_kernel _write_kernel; do
+for kernel in _parse_body _write_kernel; do
   ncu --clock-control none -k "regex:${kernel}" --launch-skip 1 --launch-count 1 "${SECTIONS[@]}" \
     "$PYTHON" -c "
 import kernels

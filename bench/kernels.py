@@ -140,7 +140,17 @@ def main() -> None:
         "(each batch is cut into pieces the devices take from one queue)",
     )
     parser.add_argument("--piece", type=int, default=250_000, help="intents per multi-GPU piece")
+    parser.add_argument(
+        "--gpu-max-registers",
+        type=int,
+        default=0,
+        help="cap the GPU parse kernel's registers per thread (0: no cap)",
+    )
     args = parser.parse_args()
+    if args.gpu_max_registers and kernels.gpu_available():
+        from kernels import gpu
+
+        gpu.MAX_REGISTERS = args.gpu_max_registers
     if args.cpu_threads:
         import numba
 
@@ -161,7 +171,7 @@ def main() -> None:
                 "mb_per_s": round(batch.nbytes / seconds / 1e6, 2),
                 "out_mb_per_s": round(out_bytes / seconds / 1e6, 2),
                 "cpu_threads": args.cpu_threads or os.cpu_count(), "device": device_name(),
-                "commit": commit(),
+                "commit": commit(), "gpu_max_registers": args.gpu_max_registers,
             })  # fmt: skip
             if backend == "gpu":  # where a GPU batch's time goes (CUDA events, summed over lanes)
                 rows[-1].update({f"gpu_{k}_ms": round(v * 1e3, 2) for k, v in split.items()})

@@ -33,6 +33,7 @@ GROUP_BYTES = 32 << 20  # text bytes per group: ~100 B of device records per tex
 LANES = 3  # streams: one group uploads while another computes and a third downloads
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
 THREADS_PER_BLOCK = 128
+MAX_REGISTERS = 0  # per thread of the parse kernel; 0: the compiler's choice (bench knob)
 
 try:
     import cupy as cp
@@ -83,8 +84,7 @@ if cuda is not None:
         )
 
     # Kernels take flat arrays (tuples are built inside): what numba-cuda marshals reliably.
-    @cuda.jit(cache=True)
-    def _parse_kernel(
+    def _parse_body(
         texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
         rec, marks, scr, meta,
     ):  # fmt: skip
@@ -95,6 +95,8 @@ if cuda is not None:
         arrays = (texts, toff, ids, ioff, cons, coff)
         src, r, m, s = _views(arrays, i, label, rec, marks, scr)
         parse_one(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
+
+    _parse_kernel = cuda.jit(cache=True)(_parse_body)
 
     @cuda.jit(cache=True)
     def _write_kernel(
@@ -165,9 +167,15 @@ class _Group:
 class DeviceContext:
     """One GPU: its tables in device memory, LANES streams with their staging buffers."""
 
-    def __init__(self, device: int = 0, threads_per_block: int = THREADS_PER_BLOCK) -> None:
+    def __init__(
+        self, device: int = 0, threads_per_block: int = THREADS_PER_BLOCK, max_registers: int = 0
+    ) -> None:
         self.device = device
         self.threads = threads_per_block
+        # a register cap trades spills for occupancy; such a variant is compiled, not cached
+        self.parse_kernel = (
+            cuda.jit(max_registers=max_registers)(_parse_body) if max_registers else _parse_kernel
+        )
         with cp.cuda.Device(device):
             self.tables = tuple(cp.asarray(a) for a in packed_tables())
             self.streams = [cp.cuda.Stream(non_blocking=True) for _ in range(LANES)]
@@ -229,7 +237,7 @@ class DeviceContext:
             lengths = g.inputs[1][1:] - g.inputs[1][:-1]
             g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
             args = (*g.inputs, g.order, dlabel, *self.tables, fmt, *g.work, g.meta)
-            self._launch(_parse_kernel, n, stream, args)
+            self._launch(self.parse_kernel, n, stream, args)
             g.offsets = cp.zeros(n + 1, cp.int64)
             cp.cumsum(g.meta[:n, M_OUT_LEN], out=g.offsets[1:])
             g.events[2].record(stream)
@@ -313,7 +321,7 @@ _contexts_lock = threading.Lock()
 def context(device: int = 0) -> DeviceContext:
     with _contexts_lock:
         if device not in _contexts:
-            _contexts[device] = DeviceContext(device)
+            _contexts[device] = DeviceContext(device, max_registers=MAX_REGISTERS)
         return _contexts[device]
 
 
@@ -322,7 +330,7 @@ def _slot_context(device: int, slot: int) -> DeviceContext:
     with _contexts_lock:
         key = (device, slot)
         if key not in _slot_contexts:
-            _slot_contexts[key] = DeviceContext(device)
+            _slot_contexts[key] = DeviceContext(device, max_registers=MAX_REGISTERS)
         return _slot_contexts[key]
 
 
