@@ -92,7 +92,7 @@ def _subj(m: Machine, i: int) -> None:
 
 
 def _vslot(m: Machine, i: int) -> None:
-    t, k, nxt = m.t, m.t.masks[i], m.mask(i + 1)
+    k, nxt = m.t.masks[i], m.mask(i + 1)
     if k & (st.C_FOCUS | st.C_NEG):
         m.adv_start = -1
     elif k & st.C_ADV and not k & st.C_VB:
@@ -174,7 +174,7 @@ def _pp(m: Machine, i: int) -> None:
 
 
 def _np(m: Machine, i: int) -> None:
-    t, k = m.t, m.t.masks[i]
+    k = m.t.masks[i]
     if m.np_words == 0 and k & (st.C_DET | st.C_NUM) and not k & st.C_OBJ:
         m.np_neg = m.np_neg or bool(k & st.C_NO)
         m.np_det = m.np_det or not k & st.C_POSS

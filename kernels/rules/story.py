@@ -62,7 +62,7 @@ from .._story_tokens import (
     C_ADV,
     C_ARTICLE,
     C_AS,
-    C_FOCUS,
+    C_AUX,
     C_IN,
     C_LISTED,
     C_OBJ,
@@ -72,7 +72,6 @@ from .._story_tokens import (
     C_SUB,
     C_THAT,
     C_TO,
-    C_AUX,
     C_VB,
     C_VBD,
     C_VBZ,
@@ -83,7 +82,7 @@ from .._story_tokens import G_SENT as GAP_SENT
 from .._story_tokens import G_SPACE as GAP_SPACE
 from ..scan.story_tokens import tok_gap
 from ..story import _FIRST_STOP, _PERSONA_STOP
-from .story_np import close_np, mask, open_np, same_lower, to_vslot
+from .story_np import close_np, mask, same_lower, to_vslot
 from .story_states import dispatch
 
 
@@ -100,7 +99,9 @@ def find_persona(scr, g, n):
         adverb = p < n and (mp & C_ADV) != 0 and (mp & C_LISTED) != 0
         if p >= n or mp & _FIRST_STOP:
             return -1, -1
-        if adverb and (tok_gap(scr, p) != GAP_SPACE or mask(scr, g, min(p + 1, n - 1)) & _PERSONA_STOP):
+        if adverb and (
+            tok_gap(scr, p) != GAP_SPACE or mask(scr, g, min(p + 1, n - 1)) & _PERSONA_STOP
+        ):
             return -1, -1
         last = p
         while last - p < 5 and tok_gap(scr, last) == GAP_SPACE and last + 1 < n:
@@ -156,7 +157,7 @@ def apply_gap(t, scr, rec, g, i):
     if gap == GAP_SPACE:
         return
     s = g[G_STATE]
-    if s == S_NP or s == S_SUBJ or s == S_PP:
+    if s == S_NP or s == S_SUBJ or s == S_PP:  # noqa: SIM109  (CUDA: no tuple search)
         close_np(t, scr, rec, g)
         g[G_STATE] = S_AFTER_NP
     if gap >= GAP_CLAUSE:

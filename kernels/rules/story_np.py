@@ -120,7 +120,8 @@ def same_lower(t, a, b, c, d):
 def open_np(g, role):
     g[G_NP_START], g[G_NP_END], g[G_NP_WORDS], g[G_NP_NEG], g[G_NP_DET] = -1, -1, 0, 0, 0
     g[G_NP_ROLE] = role
-    g[G_NP_PRIMARY] = 1 if g[G_PRIMARY] and (role == R_DOBJ or role == R_WANT) else 0
+    wanted = role == R_DOBJ or role == R_WANT  # noqa: SIM109  (CUDA: no tuple search)
+    g[G_NP_PRIMARY] = 1 if g[G_PRIMARY] and wanted else 0
     g[G_STATE] = S_SUBJ if role == R_SUBJ else S_NP
 
 
