@@ -81,7 +81,7 @@ def _keep_entity(m: Machine) -> bool:
     # "plan my week" names a thing; "every night", "for a month" say when
     if t.masks[last] & st.C_TIME and (m.np_role != R_DOBJ or m.np_det):
         return False
-    return m.text[t.starts[first] : t.ends[last]].lower() != m.persona
+    return st.lower(m.text[t.starts[first] : t.ends[last]]) != m.persona
 
 
 def close_np(m: Machine) -> None:
@@ -129,7 +129,7 @@ def subject_verb(m: Machine, i: int) -> bool:
     k, nxt = m.t.masks[i], m.mask(i + 1) if m.joined(i) else 0
     if k & (st.C_VBZ | st.C_VBD):
         return not nxt & (st.C_VB | st.C_VBZ | st.C_AUX)
-    return bool(k & st.C_VB) and m.t.words[m.np_end].endswith("s")
+    return bool(k & st.C_VB and m.t.masks[m.np_end] & st.C_ENDS_S)
 
 
 def coordinated_verb(m: Machine, j: int, comma: bool) -> bool:

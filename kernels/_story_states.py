@@ -61,7 +61,7 @@ def _clause(m: Machine, i: int) -> None:
 def _subj(m: Machine, i: int) -> None:
     k = m.t.masks[i]
     if m.np_words == 0 and k & (st.C_DET | st.C_NUM):
-        m.np_neg = m.np_neg or m.t.words[i] == "no"
+        m.np_neg = m.np_neg or bool(k & st.C_NO)
         m.np_det = m.np_det or not k & st.C_POSS
     elif m.np_words and k & (st.C_AUX | st.C_NEG):
         close_np(m)
@@ -92,7 +92,7 @@ def _subj(m: Machine, i: int) -> None:
 
 
 def _vslot(m: Machine, i: int) -> None:
-    t, k, nxt = m.t, m.t.masks[i], m.mask(i + 1)
+    k, nxt = m.t.masks[i], m.mask(i + 1)
     if k & (st.C_FOCUS | st.C_NEG):
         m.adv_start = -1
     elif k & st.C_ADV and not k & st.C_VB:
@@ -113,7 +113,7 @@ def _vslot(m: Machine, i: int) -> None:
         elif m.joined(i) and (nxt & (st.C_DET | st.C_POSS | st.C_NUM) or is_content(nxt)):
             open_np(m, R_WANT)
             m.want_inf = False
-    elif t.words[i] in ("get", "gets", "got", "getting") and nxt & st.C_VBD:
+    elif k & st.C_GET and nxt & st.C_VBD:
         pass
     elif m.passive and not k & (st.C_VBD | st.C_VBG):
         m.state, m.redo = S_COMP, True
@@ -174,9 +174,9 @@ def _pp(m: Machine, i: int) -> None:
 
 
 def _np(m: Machine, i: int) -> None:
-    t, k = m.t, m.t.masks[i]
+    k = m.t.masks[i]
     if m.np_words == 0 and k & (st.C_DET | st.C_NUM) and not k & st.C_OBJ:
-        m.np_neg = m.np_neg or t.words[i] == "no"
+        m.np_neg = m.np_neg or bool(k & st.C_NO)
         m.np_det = m.np_det or not k & st.C_POSS
     elif k & st.C_GEN:
         np_add(m, i)
@@ -298,20 +298,20 @@ def _cue(m: Machine, i: int) -> bool:
     """Benefit connectives and subordinators, seen in every state. True when consumed."""
     t, k = m.t, m.t.masks[i]
     if k & st.C_SO and i > m.start and i + 1 < m.n:
-        skip = 1 + (t.words[i + 1] == "that")
+        skip = 1 + bool(t.masks[i + 1] & st.C_THAT)
         _clause_break(m, i + skip, S_CLAUSE)
         m.next_i = i + skip
         return True
-    in_order = t.words[i] == "in" and i + 2 < m.n and t.words[i + 1] == "order"
-    if in_order and t.words[i + 2] in ("to", "that"):
-        _clause_break(m, i + 3, S_VSLOT if t.words[i + 2] == "to" else S_CLAUSE)
+    in_order = k & st.C_IN and i + 2 < m.n and t.masks[i + 1] & st.C_ORDER
+    if in_order and t.masks[i + 2] & (st.C_TO | st.C_THAT):
+        _clause_break(m, i + 3, S_VSLOT if t.masks[i + 2] & st.C_TO else S_CLAUSE)
         m.next_i = i + 3
         return True
     if k & st.C_SUB and m.state != S_VSLOT or (k & st.C_SUB and k & st.C_OBJ):
         close_np(m)
         m.primary = False
         nxt = m.mask(i + 1)
-        relative = t.words[i] in ("who", "that", "which", "what")
+        relative = k & st.C_REL
         if relative and nxt & (st.C_VB | st.C_VBZ | st.C_VBD | st.C_AUX):
             m.state, m.adv_start, m.passive = S_VSLOT, -1, False
         else:

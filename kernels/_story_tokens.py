@@ -48,6 +48,18 @@ C_WORD = 1 << 30  # known word without a class of its own (an -ly noun such as "
 C_NUM = 1 << 31  # digits only (set by the tokenizer)
 C_GEN = 1 << 32  # ends in "'s" and is not a listed word (set by the tokenizer)
 C_FIRST = 1 << 33  # first-person subject: ends a persona
+# Bits that name a word (or a handful) the rules test by identity, so no backend compares
+# strings: every listed word, "no", "that", the forms of "get", the relative pronouns, "in",
+# "order", the articles; and, set by the tokenizer, a word ending in 's'.
+C_LISTED = 1 << 34
+C_ENDS_S = 1 << 35
+C_NO = 1 << 36
+C_THAT = 1 << 37
+C_GET = 1 << 38
+C_REL = 1 << 39
+C_IN = 1 << 40
+C_ORDER = 1 << 41
+C_ARTICLE = 1 << 42
 
 VERB_BITS = C_VB | C_VBZ | C_VBD | C_VBG
 
@@ -113,11 +125,14 @@ def _word_classes() -> dict[str, int]:
         (sw.PARTICLES_STRONG, C_PART | C_PREP), (sw.PARTICLES_WEAK, C_WPART),
         (sw.ADJECTIVES, C_ADJ), (["to"], C_TO | C_PREP), (["as"], C_AS | C_PREP),
         (["so"], C_SO), (["able"], C_ABLE), (["i", "we", *sw.SUBJECT_AUXILIARIES[:6]], C_FIRST),
+        (["no"], C_NO), (["that"], C_THAT), (["get", "gets", "got", "getting"], C_GET),
+        (["who", "that", "which", "what"], C_REL), (["in"], C_IN), (["order"], C_ORDER),
+        (["a", "an", "the"], C_ARTICLE),
     )  # fmt: skip
     for words, bits in groups:
         for w in words:
             table[w] = table.get(w, 0) | bits
-    return table
+    return {w: bits | C_LISTED for w, bits in table.items()}
 
 
 WORD_CLASSES = _word_classes()
@@ -137,22 +152,24 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _lower(word: str) -> str:
+def lower(word: str) -> str:
+    """Lowercase A-Z only (as the byte kernels do)."""
     return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in word)
 
 
 def classify(word: str) -> int:
     """The class bitmask of one lowercased token."""
+    ends_s = C_ENDS_S if word.endswith("s") else 0
     mask = WORD_CLASSES.get(word, 0)
     if mask:
-        return mask
-    if word.isdigit():
+        return mask | ends_s
+    if word.isascii() and word.isdigit():
         return C_NUM
     if word.endswith("'s") and len(word) > 2:
-        return C_GEN
+        return C_GEN | ends_s
     if len(word) >= 5 and word.endswith("ly"):
         return C_ADV
-    return 0
+    return ends_s
 
 
 def _gap_kind(text: str, start: int, end: int) -> int:
@@ -184,7 +201,7 @@ def tokenize(text: str) -> Tokens:
             or (text[i] in "-'" and i + 1 < n and _is_word(text[i + 1]) and i > start)
         ):
             i += 1
-        word = _lower(text[start:i])
+        word = lower(text[start:i])
         toks.starts.append(start)
         toks.ends.append(i)
         toks.words.append(word)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import lexicon as lx
+from .story import extract_story
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -353,5 +354,6 @@ def parse(text: str, constraints: Any, intent_id: str) -> dict[str, Any]:
         "dependency_graph": edges,
         "sentences": [annotate_sentence(i, s) for i, s in enumerate(sents)],
         "verification": verification(text, features, len(feature_list)),
+        "story": extract_story(text),
         "parser": {"backend": "reference", "lexicon": lx.LEXICON_VERSION},
     }

@@ -102,10 +102,10 @@ def _find_persona(t: st.Tokens) -> tuple[int, int]:
         if not t.masks[k] & st.C_AS:
             continue
         p = k + 1
-        if p < n and t.words[p] in ("a", "an", "the") and t.gaps[k] == st.G_SPACE:
+        if p < n and t.masks[p] & st.C_ARTICLE and t.gaps[k] == st.G_SPACE:
             p += 1
         # a listed adverb opens a persona only before a noun ("online shopper", not "as soon as")
-        adverb = t.masks[p] & st.C_ADV and t.words[p] in st.WORD_CLASSES if p < n else 0
+        adverb = t.masks[p] & st.C_ADV and t.masks[p] & st.C_LISTED if p < n else 0
         if (
             p >= n
             or t.masks[p] & _FIRST_STOP
@@ -127,7 +127,7 @@ def extract_story(text: str) -> dict[str, Any]:
     first, last = _find_persona(t)
     m = Machine(text, t, last + 1 if first >= 0 else 0, first < 0)
     if first >= 0:
-        m.persona = text[t.starts[first] : t.ends[last]].lower()
+        m.persona = st.lower(text[t.starts[first] : t.ends[last]])
     run(m)
     out = empty_story()
     if first >= 0:
@@ -145,7 +145,7 @@ def _dedupe(text: str, spans: list[list[int]]) -> list[dict[str, Any]]:
     for start, end, primary in spans:
         s = text[start:end]
         for item in out:
-            if item["text"].lower() == s.lower():
+            if st.lower(item["text"]) == st.lower(s):
                 item["primary"] = item["primary"] or bool(primary)
                 break
         else:

@@ -73,6 +73,31 @@ _SENTENCE = {
     "properties": {"text": {"type": "string"}, "index": {"type": "integer", "minimum": 0},
                    "features_found": _STR_LIST, "tech_found": _STR_LIST},
 }  # fmt: skip
+_SPAN_ITEM = {
+    "type": "object",
+    "required": ["text", "primary"],
+    "additionalProperties": False,
+    "properties": {"text": {"type": "string", "minLength": 1},
+                   "primary": {"type": "boolean",
+                               "description": "of the main clause (what the persona wants)"}},
+}  # fmt: skip
+_STORY = {
+    "type": "object",
+    "description": "the text read as a user story; every string is a span of `raw`",
+    "required": ["persona", "actions", "entities", "benefit"],
+    "additionalProperties": False,
+    "properties": {
+        "persona": {"type": ["string", "null"], "description": "the role, without its article"},
+        "actions": {"type": "array", "items": _SPAN_ITEM,
+                    "description": "verbs acting on something, with particle and manner adverb"},
+        "entities": {"type": "array", "items": _SPAN_ITEM,
+                     "description": "noun phrases of things acted on or mentioned"},
+        "benefit": {"type": ["string", "null"],
+                    "description": "the text after 'so that' / 'so' / 'in order to'"},
+    },
+}  # fmt: skip
+# The result's minor version: 1.1 added `story`. Additive only, so `v` stays 1.
+RESULT_SCHEMA_VERSION = "1.1"
 _RESULT_PROPERTIES: dict[str, Any] = {
     "v": {"const": 1},
     "id": {"type": "string", "minLength": 1},
@@ -99,13 +124,15 @@ _RESULT_PROPERTIES: dict[str, Any] = {
                      "required": ["well_formed", "errors", "warnings"],
                      "properties": {"well_formed": {"type": "boolean"}, "errors": _STR_LIST,
                                     "warnings": _STR_LIST}},
+    "story": _STORY,
     "parser": {"type": "object", "required": ["backend", "lexicon"],
                "properties": {"backend": {"type": "string"}, "lexicon": {"type": "string"}}},
 }  # fmt: skip
 RESULT: dict[str, Any] = {
     "$schema": _DRAFT,
-    "$id": "grump-stream/result/v1",
-    "title": "Parsed intent result (fields of G-Rump's IntentOutput, plus v, id and parser)",
+    "$id": f"grump-stream/result/v{RESULT_SCHEMA_VERSION}",
+    "title": "Parsed intent result (G-Rump's IntentOutput fields, plus v, id, story, parser)",
+    "version": RESULT_SCHEMA_VERSION,
     "type": "object",
     "required": list(_RESULT_PROPERTIES),
     "additionalProperties": False,

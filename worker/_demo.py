@@ -28,6 +28,10 @@ BAD_REQUESTS = [
     b'{"v":7,"text":"a todo app"}',  # unknown schema version
     b'{"v":1,"text":"caf\xff"}',  # invalid UTF-8
 ]
+# One user story among the sample intents, printed with its `story` block.
+STORY_ID = b"demo-story"
+STORY_TEXT = ("As a UI designer, I want to redesign the Resources page, so that it matches the "
+              "new design styles.")  # fmt: skip
 
 
 def add_demo_command(commands: Any) -> None:
@@ -94,7 +98,8 @@ async def _demo(config: WorkerConfig, count: int, timeout_s: float, progress: IO
               file=progress)  # fmt: skip
         started = time.monotonic()
         bad = ((None, value) for value in BAD_REQUESTS)
-        requests = [*generated_requests(count), *bad]
+        story = (STORY_ID, orjson.dumps({"v": 1, "id": STORY_ID.decode(), "text": STORY_TEXT}))
+        requests = [story, *generated_requests(count - 1), *bad]
         await produce_values(config.bootstrap_servers, config.input_topic, requests)
         complete = await _wait_done(worker, task, count, started + timeout_s, progress)
         elapsed_s = time.monotonic() - started
@@ -143,10 +148,12 @@ async def _read_back(config: WorkerConfig) -> dict:
                      idle_timeout_s=2)  # fmt: skip
     latencies: list[int] = []
     examples: list[bytes] = []
+    stories: list[bytes] = []
 
     def on_results(_tp: object, records: list) -> None:
         latencies.extend(r.timestamp - sent_ms[r.key] for r in records if r.key in sent_ms)
-        examples.extend(r.value for r in records[: 3 - len(examples)])
+        examples.extend(r.value for r in records[: 3 - len(examples)] if r.key != STORY_ID)
+        stories.extend(r.value for r in records if r.key == STORY_ID)
 
     results = await read_topic(config.bootstrap_servers, config.output_topic, on_results,
                                idle_timeout_s=2)  # fmt: skip
@@ -156,7 +163,8 @@ async def _read_back(config: WorkerConfig) -> dict:
                                                  for r in rs), idle_timeout_s=2)  # fmt: skip
     lat = np.asarray(latencies or [0], dtype=np.float64)
     p50, p99 = np.percentile(lat, [50, 99]).tolist()
-    return {"results": results, "dlq": dead, "examples": examples, "p50_ms": p50, "p99_ms": p99}
+    return {"results": results, "dlq": dead, "examples": examples, "p50_ms": p50, "p99_ms": p99,
+            "stories": stories}  # fmt: skip
 
 
 def _print_summary(s: dict, out: IO[str]) -> None:
@@ -179,6 +187,12 @@ def _print_summary(s: dict, out: IO[str]) -> None:
         print(f"  text      {_short(doc['raw'])}", file=out)
         for key in ("actors", "features", "tech_stack_hints", "complexity_score"):
             print(f"  {key.ljust(16)}  {orjson.dumps(doc.get(key)).decode()}", file=out)
+    for example in s["stories"][:1]:
+        doc = orjson.loads(example)
+        print(f"\nexample user story {doc['id']}:", file=out)
+        print(f"  text      {_short(doc['raw'])}", file=out)
+        for key, value in doc["story"].items():
+            print(f"  {key.ljust(16)}  {orjson.dumps(value).decode()}", file=out)
     if not s["complete"]:
         print("\nthe demo did not finish in time", file=out)
 

@@ -31,6 +31,7 @@ from .._layout import (
     TECH,
     TECH_NEG,
 )  # fmt: skip
+from ..scan.story_tokens import story_scan
 from ..scan.text import lower, skip_spaces
 from ..scan.tokens import scan
 from ..tables.rows import (
@@ -55,6 +56,7 @@ from .classify import (
 )  # fmt: skip
 from .extracts import actors, regex_features
 from .matches import find, match_features, match_tech, negate
+from .story import story
 
 
 @jit
@@ -88,6 +90,7 @@ def parse_one(src, tb, fmt, rec, marks, scr, meta):
     meta[M_FLAT_FEATURES] = n_flat
     meta[M_WELL_FORMED] = 1 if skip_spaces(t, 0, n, cc) < n else 0
     score_confidence(t, rec, meta, n_act, n_feat, n_tech, n_sen)
+    story(t, scr, rec, meta, story_scan(t, n, cc, tb, scr))
     meta[M_OUT_LEN] = result_size(src, rec, marks, meta, tb, fmt, scr)
 
 

@@ -18,6 +18,7 @@ import orjson
 
 from .. import lexicon as lx
 from .. import reference as ref
+from .._story_tokens import WORD_CLASSES
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
@@ -47,6 +48,7 @@ Tables = namedtuple(
         "lit_data", "lit_off",
         "action_str", "pt_str", "arch_str", "fixed_str",
         "char_class", "milli_bits",
+        "story_slot_key", "story_slot_word", "story_mask", "story_data", "story_off",
     ],
 )  # fmt: skip
 
@@ -60,6 +62,7 @@ FIXED_STRINGS = (
     "features_found", "tech_found", "verification", "well_formed", "errors", "warnings",
     "Intent raw text is empty", "No features extracted; intent may be underspecified",
     "parser", "backend", "lexicon", lx.LEXICON_VERSION, "user",
+    "story", "persona", "actions", "entities", "benefit", "primary",
 )  # fmt: skip
 FIXED = {s: i for i, s in enumerate(FIXED_STRINGS)}
 
@@ -292,6 +295,22 @@ def _keyword_arrays(strings: _Strings) -> dict[str, np.ndarray]:
     }
 
 
+def _story_arrays() -> dict[str, np.ndarray]:
+    """The user-story word classes (`kernels._story_tokens.WORD_CLASSES`) as a hash table."""
+    words = sorted(WORD_CLASSES)
+    keys, slots = _hash_table(words)
+    encoded = [w.encode() for w in words]
+    off = np.zeros(len(words) + 1, np.int64)
+    np.cumsum([len(e) for e in encoded], out=off[1:])
+    return {
+        "story_slot_key": keys,
+        "story_slot_word": slots,
+        "story_mask": np.array([WORD_CLASSES[w] for w in words], np.int64),
+        "story_data": np.frombuffer(b"".join(encoded), np.uint8).copy(),
+        "story_off": off,
+    }
+
+
 def _char_classes() -> np.ndarray:
     """One byte per code point: CHAR_SPACE for str.isspace, CHAR_ALNUM for str.isalnum."""
     classes = np.zeros(0x110000, np.uint8)
@@ -347,6 +366,7 @@ def build_tables() -> Tables:
         "fixed_str": np.arange(len(FIXED_STRINGS), dtype=np.int32),
         "char_class": _char_classes(),
         "milli_bits": np.arange(1001, dtype=np.float64).__truediv__(1000).view(np.uint64),
+        **_story_arrays(),
     }  # fmt: skip
     arrays["str_data"], arrays["str_off"] = strings.arrays()
     arrays["json_data"], arrays["json_off"] = strings.arrays(orjson.dumps)

@@ -65,3 +65,4 @@ K_PARSER, K_BACKEND, K_LEXICON, K_LEXICON_VERSION, K_USER = (
     K[LEXICON_VERSION],
     K["user"],
 )
+K_STORY = K["story"]

@@ -102,6 +102,7 @@ from .keys import (
     K_RAW,
     K_REASON,
     K_SENTENCES,
+    K_STORY,
     K_TECH_STACK,
     K_TEXT,
     K_TFOUND,
@@ -113,6 +114,7 @@ from .keys import (
     K_WARNINGS,
     K_WELL,
 )  # fmt: skip
+from .story import put_story
 from .wire import (
     FMT_MSGPACK,
     close_seq,
@@ -128,7 +130,7 @@ from .wire import (
     sep,
 )  # fmt: skip
 
-N_FIELDS = 18
+N_FIELDS = 19
 # src bundle: (text, n, id bytes, constraints bytes, label bytes)
 
 
@@ -407,7 +409,9 @@ def encode_one(out, pos, w, src, rec, marks, meta, tb, fmt, scr):
     pos = put_sentences(out, pos, w, src, rec, marks, meta, tb, fmt, scr)
     pos = put_key(out, pos, w, tb, K_VERIFICATION, fmt, 16)
     pos = put_verification(out, pos, w, meta, tb, fmt)
-    pos = put_key(out, pos, w, tb, K_PARSER, fmt, 17)
+    pos = put_key(out, pos, w, tb, K_STORY, fmt, 17)
+    pos = put_story(out, pos, w, src, rec, meta, tb, fmt, scr)
+    pos = put_key(out, pos, w, tb, K_PARSER, fmt, 18)
     pos = put_parser(out, pos, w, label, tb, fmt)
     return close_seq(out, pos, w, fmt, True)
 

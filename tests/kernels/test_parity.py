@@ -62,7 +62,31 @@ def edge_corpus():
         "🚀" * 300,
         " ".join(rng.choice(["no", "not", "redis", "build", "chat", "."]) for _ in range(3000)),
     ]
-    return adversarial_intents() + extra
+    return adversarial_intents() + extra + STORIES
+
+
+# User stories: persona, actions, entities and benefit in every shape the story rules handle,
+# with escapes, non-ASCII and repeats inside the spans the `story` block copies out.
+STORIES = [
+    "As a UI designer, I want to redesign the Resources page, so that it matches the new "
+    "design styles.",
+    "As an online shopper, I want to save items to a wish list so that I can buy them later.",
+    "As a site admin I can quickly disable inactive accounts.",
+    "Build a recipe app where cooks share meal plans; no ads.",
+    "As a Parking Lot Owner, I want rates in order to plan. Done.",
+    "As a UX lead, I want to view and edit a user's roles, view and EDIT them.",
+    "As a manager, I want employees to request leave online.",
+    'As a "power" user\\ I want to sign up\tfor the Café\u2028newsletter so that é.',
+    "As the CFO I need reports so I can plan\nand budget. Export: CSV, PDF",
+    "As a Café owner, I want to see my café's sales… so that I can plan.",
+    "As soon as possible, add export. As a user I want X in order to save time",
+    "as a\x01admin i want to log in, sign out and set up 2FA. We're users' admins",
+    "As a",
+    "so that",
+    "in order to",
+    "As a so",
+    "12 34 . ! ?",
+]
 
 
 @pytest.mark.parametrize("fmt", ["json", "msgpack"])
@@ -102,6 +126,12 @@ _WORDS = (
     "webhooks events async sync stream cli mobile ios library microservices event-driven "
     "jamstack , . ; ! ? \n \t \u00a0 - ( ) é 日本 🚀 \x1c"
 ).split(" ")
+# Words of the story rules: persona openers, cues, auxiliaries, particles, verbs and nouns.
+_STORY_WORDS = (
+    "As a an the UI designer I we want to would like need be able can should so that in order "
+    "who which when my our user's users' reports page items view edit sign up log in set out "
+    "quickly also not no every day for with from and or , . ; : ! ? \n ( ) / ' - \" café's Café"
+).split(" ")
 
 
 @settings(
@@ -112,6 +142,7 @@ _WORDS = (
 @given(
     st.lists(
         st.one_of(st.text(max_size=80), st.lists(st.sampled_from(_WORDS), max_size=40).map(
+            lambda ws: " ".join(ws)), st.lists(st.sampled_from(_STORY_WORDS), max_size=40).map(
             lambda ws: " ".join(ws))),
         min_size=1, max_size=8,
     ),

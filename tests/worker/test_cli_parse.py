@@ -26,6 +26,25 @@ def test_parse_text_prints_one_valid_result():
     jsonschema.validate(result, DOCUMENTS["result"])
     assert result["constraints"] == {"budget": "low"}
     assert result["project_type"] == "web_app"
+    assert result["story"] == {"persona": None, "actions": [{"text": "Build", "primary": True}],
+                               "entities": [{"text": "web app", "primary": True},
+                                            {"text": "React", "primary": False},
+                                            {"text": "Postgres", "primary": False}],
+                               "benefit": None}  # fmt: skip
+
+
+def test_parse_shows_the_story_block_on_every_backend():
+    text = "As a UI designer, I want to redesign the Resources page, so that it fits."
+    story = {"persona": "UI designer",
+             "actions": [{"text": "redesign", "primary": True}, {"text": "fits", "primary": False}],
+             "entities": [{"text": "Resources page", "primary": True}],
+             "benefit": "it fits"}  # fmt: skip
+    for backend in ("reference", "cpu"):
+        run = grump("parse", text, "--backend", backend)
+        assert run.returncode == 0, run.stderr
+        result = orjson.loads(run.stdout)
+        jsonschema.validate(result, DOCUMENTS["result"])
+        assert result["story"] == story
 
 
 def test_parse_jsonl_reports_bad_lines_and_keeps_going():

@@ -32,6 +32,7 @@ def test_demo_runs_end_to_end_and_summarises() -> None:
     assert "dead letters       5 (invalid_utf8, malformed_json, missing_field, unknown_version, " \
            "wrong_type)" in out  # fmt: skip
     assert "latency p50 / p99" in out and "example result gen-" in out
+    assert "example user story demo-story" in out and '"UI designer"' in out
 
 
 def test_produce_and_consume_round_trip_through_a_worker(bootstrap: str, tmp_path: Path) -> None:

@@ -1,0 +1,234 @@
+"""The user-story state machine over the scan's story tokens (twin of `kernels._story_states`).
+
+`story` fills the intent's persona and benefit spans, its actions and entities (deduplicated,
+A-Z case-insensitively, keeping the first and or-ing `primary`) and their counts; the
+handlers mirror the reference's one for one (`kernels.story` states the rules).
+"""
+
+from __future__ import annotations
+
+from .._jit import jit
+from .._layout import (
+    G_ADV_START,
+    G_AFTER_ADV,
+    G_BEN_END,
+    G_BEN_START,
+    G_COMMA,
+    G_HAD_PARTICLE,
+    G_IMP_OK,
+    G_LAST_ROLE,
+    G_NEXT,
+    G_NP_DET,
+    G_NP_END,
+    G_NP_NEG,
+    G_NP_PRIMARY,
+    G_NP_ROLE,
+    G_NP_START,
+    G_NP_WORDS,
+    G_PASSIVE,
+    G_PEND_ENT,
+    G_PEND_VERB,
+    G_PREP_GERUND,
+    G_PRIMARY,
+    G_REDO,
+    G_START,
+    G_STATE,
+    G_WANT_INF,
+    M_BENEFIT_E,
+    M_BENEFIT_S,
+    M_PERSONA_E,
+    M_PERSONA_S,
+    M_STORY_ACT,
+    M_STORY_ENT,
+    M_STORY_TOK,
+    NO,
+    STK_E,
+    STK_S,
+    STORY_ACT_E,
+    STORY_ACT_S,
+    STORY_ENT_E,
+    STORY_ENT_S,
+)  # fmt: skip
+from .._story_machine import (
+    R_DOBJ,
+    S_AFTER_NP,
+    S_CLAUSE,
+    S_NP,
+    S_PP,
+    S_SUBJ,
+    S_VSLOT,
+)  # fmt: skip
+from .._story_tokens import (
+    C_ADV,
+    C_ARTICLE,
+    C_AS,
+    C_AUX,
+    C_IN,
+    C_LISTED,
+    C_OBJ,
+    C_ORDER,
+    C_REL,
+    C_SO,
+    C_SUB,
+    C_THAT,
+    C_TO,
+    C_VB,
+    C_VBD,
+    C_VBZ,
+)  # fmt: skip
+from .._story_tokens import G_CLAUSE as GAP_CLAUSE
+from .._story_tokens import G_COMMA as GAP_COMMA
+from .._story_tokens import G_SENT as GAP_SENT
+from .._story_tokens import G_SPACE as GAP_SPACE
+from ..scan.story_tokens import tok_gap
+from ..story import _FIRST_STOP, _PERSONA_STOP
+from .story_np import close_np, mask, same_lower, to_vslot
+from .story_states import dispatch
+
+
+@jit
+def find_persona(scr, g, n):
+    """Token range (first, last) of the persona, or (-1, -1) (see `story._find_persona`)."""
+    for k in range(min(n, 6)):
+        if not mask(scr, g, k) & C_AS:
+            continue
+        p = k + 1
+        if p < n and mask(scr, g, p) & C_ARTICLE and tok_gap(scr, k) == GAP_SPACE:
+            p += 1
+        mp = mask(scr, g, p)
+        adverb = p < n and (mp & C_ADV) != 0 and (mp & C_LISTED) != 0
+        if p >= n or mp & _FIRST_STOP:
+            return -1, -1
+        if adverb and (
+            tok_gap(scr, p) != GAP_SPACE or mask(scr, g, min(p + 1, n - 1)) & _PERSONA_STOP
+        ):
+            return -1, -1
+        last = p
+        while last - p < 5 and tok_gap(scr, last) == GAP_SPACE and last + 1 < n:
+            if mask(scr, g, last + 1) & _PERSONA_STOP:
+                break
+            last += 1
+        return p, last
+    return -1, -1
+
+
+@jit
+def clause_break(t, scr, rec, g, benefit_at, state):
+    close_np(t, scr, rec, g)
+    if g[G_BEN_START] < 0:
+        g[G_BEN_START] = benefit_at
+    g[G_PRIMARY] = 0
+    to_vslot(g)
+    g[G_STATE] = state
+
+
+@jit
+def cue(t, scr, rec, g, i):
+    """Benefit connectives and subordinators, seen in every state. True when consumed."""
+    k, n = mask(scr, g, i), g[M_STORY_TOK]
+    if k & C_SO and i > g[G_START] and i + 1 < n:
+        skip = 2 if mask(scr, g, i + 1) & C_THAT else 1
+        clause_break(t, scr, rec, g, i + skip, S_CLAUSE)
+        g[G_NEXT] = i + skip
+        return True
+    if k & C_IN and i + 2 < n and mask(scr, g, i + 1) & C_ORDER:
+        third = mask(scr, g, i + 2)
+        if third & (C_TO | C_THAT):
+            clause_break(t, scr, rec, g, i + 3, S_VSLOT if third & C_TO else S_CLAUSE)
+            g[G_NEXT] = i + 3
+            return True
+    if (k & C_SUB and g[G_STATE] != S_VSLOT) or (k & C_SUB and k & C_OBJ):
+        close_np(t, scr, rec, g)
+        g[G_PRIMARY] = 0
+        nxt = mask(scr, g, i + 1)
+        if k & C_REL and nxt & (C_VB | C_VBZ | C_VBD | C_AUX):
+            to_vslot(g)
+        else:
+            g[G_STATE] = S_CLAUSE
+        return True
+    return False
+
+
+@jit
+def apply_gap(t, scr, rec, g, i):
+    """Apply the punctuation after token i."""
+    gap = tok_gap(scr, i)
+    g[G_COMMA] = 1 if gap == GAP_COMMA else 0
+    if gap == GAP_SPACE:
+        return
+    s = g[G_STATE]
+    if s == S_NP or s == S_SUBJ or s == S_PP:  # noqa: SIM109  (CUDA: no tuple search)
+        close_np(t, scr, rec, g)
+        g[G_STATE] = S_AFTER_NP
+    if gap >= GAP_CLAUSE:
+        if gap == GAP_SENT and g[G_BEN_START] >= 0 and g[G_BEN_END] < 0:
+            g[G_BEN_END] = i
+        g[G_PRIMARY], g[G_STATE], g[G_IMP_OK] = 0, S_CLAUSE, 0
+
+
+@jit
+def reset(g, start, imperative_ok):
+    g[G_STATE], g[G_PRIMARY], g[G_IMP_OK] = S_CLAUSE, 1, 1 if imperative_ok else 0
+    g[G_REDO], g[G_NEXT], g[G_COMMA], g[G_START] = 0, 0, 0, start
+    g[G_NP_START], g[G_NP_END], g[G_NP_ROLE], g[G_NP_WORDS] = -1, -1, R_DOBJ, 0
+    g[G_NP_NEG], g[G_NP_PRIMARY], g[G_NP_DET], g[G_LAST_ROLE] = 0, 0, 0, R_DOBJ
+    g[G_PREP_GERUND], g[G_ADV_START], g[G_PASSIVE], g[G_AFTER_ADV] = 0, -1, 0, 0
+    g[G_HAD_PARTICLE], g[G_WANT_INF], g[G_PEND_ENT], g[G_PEND_VERB] = 0, 0, -1, 0
+    g[G_BEN_START], g[G_BEN_END], g[M_STORY_ACT], g[M_STORY_ENT] = -1, -1, 0, 0
+
+
+@jit
+def run(t, scr, rec, g):
+    """Walk the tokens once (see `_story_states.run`)."""
+    n = g[M_STORY_TOK]
+    i = g[G_START]
+    while i < n:
+        g[G_NEXT] = i + 1
+        if not cue(t, scr, rec, g, i):
+            g[G_REDO] = 1
+            tries = 0
+            while g[G_REDO] and tries < 4:
+                g[G_REDO] = 0
+                tries += 1
+                dispatch(t, scr, rec, g, i)
+        last = max(i, g[G_NEXT] - 1)
+        apply_gap(t, scr, rec, g, min(last, n - 1))
+        i = max(g[G_NEXT], i + 1)
+    close_np(t, scr, rec, g)
+
+
+@jit
+def dedupe(t, rec, row_s, row_e, count):
+    """Drop repeats (A-Z case-insensitive) in place, or-ing `primary` into the first."""
+    kept = 0
+    for j in range(count):
+        a, e = rec[row_s, j], rec[row_e, j]
+        seen = False
+        for q in range(kept):
+            if same_lower(t, rec[row_s, q], rec[row_e, q] >> 1, a, e >> 1):
+                rec[row_e, q] |= e & 1
+                seen = True
+                break
+        if not seen:
+            rec[row_s, kept], rec[row_e, kept] = a, e
+            kept += 1
+    return kept
+
+
+@jit
+def story(t, scr, rec, g, n_tok):
+    """Extract the user story of t from its n_tok story tokens into rec and g (meta)."""
+    g[M_STORY_TOK] = n_tok
+    first, last = find_persona(scr, g, n_tok)
+    g[M_PERSONA_S], g[M_PERSONA_E] = NO, NO
+    if first >= 0:
+        g[M_PERSONA_S], g[M_PERSONA_E] = scr[STK_S, first], scr[STK_E, last]
+    reset(g, last + 1 if first >= 0 else 0, first < 0)
+    run(t, scr, rec, g)
+    g[M_STORY_ACT] = dedupe(t, rec, STORY_ACT_S, STORY_ACT_E, g[M_STORY_ACT])
+    g[M_STORY_ENT] = dedupe(t, rec, STORY_ENT_S, STORY_ENT_E, g[M_STORY_ENT])
+    g[M_BENEFIT_S], g[M_BENEFIT_E] = NO, NO
+    b0 = g[G_BEN_START]
+    if b0 >= 0 and b0 < n_tok:
+        b1 = g[G_BEN_END] if g[G_BEN_END] >= b0 else n_tok - 1
+        g[M_BENEFIT_S], g[M_BENEFIT_E] = scr[STK_S, b0], scr[STK_E, b1]

@@ -1,0 +1,164 @@
+"""User-story tokens: one pass over an intent's bytes, the twin of `kernels._story_tokens`.
+
+A token is a run of word characters (alphanumeric or '_'), joined across a '-' or an ASCII
+apostrophe with a word character on both sides. Each gets its byte span, its class bits
+(one probe of the story word table, FNV-1a 64 of the A-Z-lowered bytes, confirmed byte for
+byte; else digits, "'s", "-ly" and a final 's' decide) and the kind of gap after it, in
+`scr` rows STK_*: bits 0-31 in STK_LO, bits 32+ and the gap (<< 16) in STK_HI.
+"""
+
+from __future__ import annotations
+
+from numba import int64, uint64
+
+from .._jit import jit
+from .._layout import NO, STK_E, STK_HI, STK_LO, STK_S
+from .._story_tokens import (
+    C_ADV,
+    C_ENDS_S,
+    C_GEN,
+    C_NUM,
+    G_CLAUSE,
+    G_COMMA,
+    G_PUNCT,
+    G_SENT,
+    G_SPACE,
+)
+from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET
+from ..tables.rows import (
+    N_STORY_SLOT_WORD,
+    R_LENGTHS,
+    R_STORY_DATA,
+    R_STORY_MASK,
+    R_STORY_OFF,
+    R_STORY_SLOT_KEY,
+    R_STORY_SLOT_WORD,
+)
+from .text import char_at, lower
+from .tokens import step
+
+
+@jit
+def story_word(t, a, b, tb, h):
+    """Class bits of the listed word t[a:b] (lowered, hash h), or 0 when it is not listed."""
+    mask = tb[2][R_LENGTHS, N_STORY_SLOT_WORD] - 1
+    slot = int64(h & uint64(mask))
+    while tb[1][R_STORY_SLOT_WORD, slot] != NO:
+        w = tb[1][R_STORY_SLOT_WORD, slot]
+        s, e = tb[2][R_STORY_OFF, w], tb[2][R_STORY_OFF, w + 1]
+        if tb[3][R_STORY_SLOT_KEY, slot] == h and e - s == b - a:
+            same = True
+            for k in range(b - a):
+                if lower(t[a + k]) != tb[0][R_STORY_DATA, s + k]:
+                    same = False
+                    break
+            if same:
+                return tb[2][R_STORY_MASK, w]
+        slot = (slot + 1) & mask
+    return int64(0)
+
+
+@jit
+def classify(t, a, b, chars, ascii_only, tb, h):
+    """Class bits of token t[a:b] of `chars` characters (see `_story_tokens.classify`)."""
+    ends_s = C_ENDS_S if lower(t[b - 1]) == 115 else 0
+    if ascii_only:
+        mask = story_word(t, a, b, tb, h)
+        if mask:
+            return mask | ends_s
+        digits = True
+        for p in range(a, b):
+            if t[p] < 48 or t[p] > 57:
+                digits = False
+                break
+        if digits:
+            return int64(C_NUM)
+    if b - a > 2 and t[b - 2] == 39 and lower(t[b - 1]) == 115:
+        return int64(C_GEN | ends_s)
+    if chars >= 5 and lower(t[b - 2]) == 108 and lower(t[b - 1]) == 121:
+        return int64(C_ADV)
+    return int64(ends_s)
+
+
+@jit
+def is_word(cp, cc):
+    return cc[cp] == CHAR_ALNUM or cp == 95
+
+
+@jit
+def put_token(scr, k, a, b, mask):
+    lo = mask & 0xFFFFFFFF
+    scr[STK_S, k], scr[STK_E, k] = a, b
+    scr[STK_LO, k] = lo - (int64(1) << 32) if lo >= (int64(1) << 31) else lo
+    scr[STK_HI, k] = mask >> 32
+
+
+@jit
+def gap_kind(t, p, k, n, cp, cc, gap):
+    """The gap so far, with the non-word character cp (k bytes) at p added."""
+    if cp == 10:
+        return G_SENT
+    if cp == 46 or cp == 33 or cp == 63:
+        if p + 1 >= n:
+            return G_SENT
+        nxt, _ = char_at(t, p + 1)
+        if cc[nxt] == CHAR_SPACE:
+            return G_SENT
+    if cp == 59 or cp == 58:
+        return max(gap, G_CLAUSE)
+    if cp == 44:
+        return max(gap, G_COMMA)
+    if cc[cp] != CHAR_SPACE:
+        return max(gap, G_PUNCT)
+    return gap
+
+
+@jit
+def story_scan(t, n, cc, tb, scr):
+    """Story tokens of t[0:n] into `scr`; returns their count."""
+    n_tok = 0
+    gap = G_SPACE
+    p = 0
+    while p < n:
+        cp, k = char_at(t, p)
+        if not is_word(cp, cc):
+            if gap != G_SENT:
+                gap = gap_kind(t, p, k, n, cp, cc, gap)
+            p += k
+            continue
+        if n_tok > 0:
+            scr[STK_HI, n_tok - 1] |= gap << 16
+        a, h, chars, ascii_only = p, FNV_OFFSET, 0, True
+        while p < n:
+            cp, k = char_at(t, p)
+            if not is_word(cp, cc):
+                if not ((cp == 45 or cp == 39) and p + 1 < n):
+                    break
+                nxt, _ = char_at(t, p + 1)
+                if not is_word(nxt, cc):
+                    break
+            for j in range(k):
+                h = step(h, t[p + j])
+            chars += 1
+            ascii_only = ascii_only and k == 1
+            p += k
+        put_token(scr, n_tok, a, p, classify(t, a, p, chars, ascii_only, tb, h))
+        n_tok += 1
+        gap = G_SPACE
+    if n_tok > 0:
+        scr[STK_HI, n_tok - 1] |= gap << 16
+    return n_tok
+
+
+@jit
+def tok_mask(scr, n_tok, i):
+    """Class bits of story token i, 0 outside the tokens."""
+    if i < 0 or i >= n_tok:
+        return int64(0)
+    lo = int64(scr[STK_LO, i]) & 0xFFFFFFFF
+    return lo | (int64(scr[STK_HI, i] & 0xFFFF) << 32)
+
+
+@jit
+def tok_gap(scr, i):
+    return scr[STK_HI, i] >> 16

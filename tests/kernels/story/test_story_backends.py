@@ -1,0 +1,29 @@
+"""The batch backends' `story` block equals the reference extractor's on every annotated split,
+so the scorer's figures hold for the kernels too."""
+
+import orjson
+import pytest
+from scoring import SPLITS, load, score
+
+import kernels
+from kernels.story import extract_story
+
+
+def _kernel_stories(texts, backend):
+    batch = kernels.make_batch(texts, [f"s{i}" for i in range(len(texts))], None, "json")
+    return [orjson.loads(r)["story"] for r in kernels.encode_batch(batch, backend).to_list()]
+
+
+@pytest.mark.parametrize("split", sorted(SPLITS))
+@pytest.mark.parametrize("backend", ["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])
+def test_backend_story_equals_reference(split, backend):
+    gold = load(SPLITS[split])
+    texts = [s["text"] for s in gold]
+    got = dict(zip(texts, _kernel_stories(texts, backend), strict=True))
+    differ = [t for t in texts if got[t] != extract_story(t)]
+    assert not differ, f"{split}: {len(differ)} stories differ, first: {differ[0]!r}"
+    kernel_counts, _ = score(gold, got.__getitem__)
+    reference_counts, _ = score(gold, extract_story)
+    assert {f: c.f1 for f, c in kernel_counts.items()} == {
+        f: c.f1 for f, c in reference_counts.items()
+    }
