@@ -5,9 +5,10 @@
         └──────────────── commit ◀── Delivery (OffsetTracker) ◀────────────────┘
 
 The consumer joins the group only after every drain has warmed its kernels, so partitions
-never wait on a compile. Shutdown (SIGTERM/SIGINT or `stop` set): stop fetching, wait until
-every tracked record is acked (bounded), commit, stop the drains, flush the producer, leave
-the group.
+never wait on a compile. Shutdown (SIGTERM/SIGINT or `stop` set): stop fetching, let the
+drains finish the batch they hold, produce their results and await the acks (bounded),
+commit, leave the group, and only then wait for the drain processes to exit and stop the
+producer: the partitions move to another member as soon as nothing here can touch them.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class Worker:
         self.metrics = Metrics()
         self.delivery = Delivery(config.input_topic, self.metrics)
         self.http_port: int | None = None
+        self.stopping_since: float | None = None  # monotonic time the pipeline began to stop
 
     async def run(self) -> int:
         geometry = RingGeometry.for_bytes(self.config.ring_bytes)
@@ -100,6 +102,7 @@ class Worker:
                 await self._run_clients(geometry)
             finally:
                 self.pool.stop()
+                log.info("shutdown: drain processes stopped")
                 if http is not None:
                     http.stop()
         return 0
@@ -209,6 +212,8 @@ class Worker:
             await self._pipeline(consumer, geometry, egress_task)
         finally:
             await stop_consumer(consumer)
+            log.info("shutdown: left the group %.2f s after the stop request",
+                     time.monotonic() - self._stop_seen_at())  # fmt: skip
 
     async def _pipeline(
         self, consumer: AIOKafkaConsumer, geometry: RingGeometry, egress_task: asyncio.Task[None]
@@ -225,6 +230,7 @@ class Worker:
         stop_task = asyncio.create_task(self.stop_requested.wait())
         watched = {*tasks, egress_task, stop_task}
         done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        self.stopping_since = time.monotonic()
         failed = [t for t in done if t is not stop_task and t.exception() is not None]
         ingest.stopping = True
         ingest_task = next(t for t in tasks if t.get_name() == "ingest")
@@ -247,7 +253,12 @@ class Worker:
         then egress sends everything the drains produced and waits for the acks."""
         started = time.monotonic()
         deadline = started + self.config.shutdown_timeout_s
-        await asyncio.to_thread(self.pool.stop, self.config.shutdown_timeout_s / 2)
+        self.pool.finish()  # the processes exit on their own; `run` waits for them last
+        drains_deadline = started + self.config.shutdown_timeout_s / 2
+        while not self.pool.finished() and time.monotonic() < drains_deadline:
+            await asyncio.sleep(0.01)
+        # A rebalance from here on must not wait for records no drain will parse now.
+        self.delivery.revoke_wait_s = 0.0
         while (self.outbound.stats().occupancy > 0 or egress.busy()) and egress.failure is None:
             if time.monotonic() > deadline:
                 log.warning("shutdown: results still in flight after %.0f s; their inputs "
@@ -257,6 +268,9 @@ class Worker:
         elapsed = time.monotonic() - started
         log.info("shutdown: in-flight batches finished in %.2f s (%d unfinished records "
                  "left uncommitted)", elapsed, self.delivery.pending())  # fmt: skip
+
+    def _stop_seen_at(self) -> float:
+        return self.stopping_since if self.stopping_since is not None else time.monotonic()
 
     async def _housekeeping(self, consumer: AIOKafkaConsumer) -> None:
         interval_s = self.config.commit_interval_ms / 1000

@@ -164,6 +164,17 @@ def _gpu_details(before: dict[str, Any] | None, after: dict[str, Any], device: i
 # --- the process loop -------------------------------------------------------------------------
 
 
+def drain_process(*args: Any) -> None:
+    """A pool process's target: `drain_main`, then `finished` is set and the process ends
+    at once. Tearing down an interpreter that loaded numba's kernels takes about a second,
+    which a rolling restart would wait for."""
+    *main_args, finished = args
+    drain_main(*main_args)  # an exception ends the process the usual way, traceback and all
+    finished.set()
+    logging.shutdown()
+    os._exit(0)
+
+
 def drain_main(
     in_name: str,
     out_name: str,
@@ -287,6 +298,7 @@ class DrainPool:
         self._devices = devices  # drain i uses GPU devices[i % len(devices)]
         self._rings = (inbound, outbound)
         self.processes: list[Any] = [None] * count
+        self._finished: list[Any] = [None] * count  # set by a drain once its last batch is out
         self._started_at = [0.0] * count
         self._early_deaths = 0
 
@@ -295,12 +307,14 @@ class DrainPool:
             self._spawn(slot)
 
     def _spawn(self, slot: int) -> None:
+        self._finished[slot] = self._context.Event()
         process = self._context.Process(
-            target=drain_main,
+            target=drain_process,
             args=(
                 *self._args,
                 self._devices[slot % len(self._devices)] if self._devices else None,
                 slot,
+                self._finished[slot],
             ),
             name=f"grump-drain-{slot}",
             daemon=True,
@@ -338,9 +352,19 @@ class DrainPool:
             self._spawn(slot)
         return len(dead)
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Drains finish the batch they hold, push its results, and exit."""
+    def finish(self) -> None:
+        """Drains finish the batch they hold, push its results, and exit; `finished` says
+        when that is done, `stop` waits for the processes."""
         self._stop.set()
+
+    def finished(self) -> bool:
+        """Every drain pushed its last results (or is gone: what it held is reclaimable)."""
+        return all(p is None or not p.is_alive() or done.is_set()
+                   for p, done in zip(self.processes, self._finished, strict=True))  # fmt: skip
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """`finish`, then wait for the processes to exit (terminated after `timeout_s`)."""
+        self.finish()
         deadline = time.monotonic() + timeout_s
         for process in self.processes:
             process.join(timeout=max(0.1, deadline - time.monotonic()))
