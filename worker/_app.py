@@ -41,6 +41,7 @@ from ._ingest import Ingest
 from ._kafka import IdempotenceUnavailable, start_consumer, start_producer, stop_consumer
 from ._metrics import Metrics
 from ._produce_errors import ProduceFailed
+from ._startup import StartupClock, warm_parent_jit
 
 log = logging.getLogger("worker")
 
@@ -82,6 +83,7 @@ class Worker:
         self.delivery = Delivery(config.input_topic, self.metrics)
         self.http_port: int | None = None
         self.stopping_since: float | None = None  # monotonic time the pipeline began to stop
+        self.startup = StartupClock()
 
     async def run(self) -> int:
         geometry = RingGeometry.for_bytes(self.config.ring_bytes)
@@ -97,6 +99,7 @@ class Worker:
             self.pool = DrainPool(self.config.resolved_drain_processes(), inbound, outbound,
                                   self._drain_settings(geometry), self.config.devices)  # fmt: skip
             self.pool.start()
+            self.startup.mark("drains spawned")
             http = self._start_http()
             try:
                 await self._run_clients(geometry)
@@ -164,9 +167,14 @@ class Worker:
         c = self.config
         self.metrics.backend_info.labels(c.backend).set(1)
         client_options = c.security().client_options()  # one TLS context for both clients
+        # while the drains warm up: the parent's own compiled functions, and the connection
+        parent_warm = asyncio.create_task(asyncio.to_thread(warm_parent_jit))
         producer = await start_producer(c.bootstrap_servers, idempotence=c.idempotence,
                                         **client_options)  # fmt: skip
+        self.startup.mark("producer connected")
         try:
+            await parent_warm
+            self.startup.mark("parent warm")
             self.egress = Egress(producer, self.outbound, self.delivery, self.metrics,
                                  (c.input_topic, c.output_topic, c.dlq_topic),
                                  dead_letter_limit=DeadLetterLimit(c.dlq_max_ratio))  # fmt: skip
@@ -193,6 +201,8 @@ class Worker:
             if restarted:
                 self.metrics.drain_restarts.inc(restarted)
             await asyncio.sleep(_HOUSEKEEPING_S)
+        self.startup.mark("drains warm")
+        self._note_drain_startup()
         if self.before_join is not None:
             await self.before_join()
         return not self.stop_requested.is_set()
@@ -222,7 +232,7 @@ class Worker:
         max_unacked = max(20_000, 4 * geometry.capacity_records)
         ingest = Ingest(consumer, self.inbound, self.delivery, self.metrics, max_unacked,
                         self.egress.send_dead_letters)  # fmt: skip
-        self.delivery.on_assignment_change = ingest.sync_pause
+        self.delivery.on_assignment_change = lambda: self._assignment_changed(ingest)
         tasks = {
             asyncio.create_task(ingest.run(), name="ingest"),
             asyncio.create_task(self._housekeeping(consumer), name="housekeeping"),
@@ -268,6 +278,19 @@ class Worker:
         elapsed = time.monotonic() - started
         log.info("shutdown: in-flight batches finished in %.2f s (%d unfinished records "
                  "left uncommitted)", elapsed, self.delivery.pending())  # fmt: skip
+
+    def _note_drain_startup(self) -> None:
+        spawned = {p.pid: at for p, at in zip(self.pool.processes, self.pool.started_at,
+                                              strict=True) if p is not None}  # fmt: skip
+        for pid, (imports_s, warm_s) in self.egress.warm_times.items():
+            if pid in spawned:
+                self.startup.drain_warm(pid, spawned[pid], imports_s, warm_s)
+
+    def _assignment_changed(self, ingest: Ingest) -> None:
+        ingest.sync_pause()
+        if self.delivery.joined and not self.startup.reported:
+            self.startup.mark("joined")
+            self.startup.report_ready()
 
     def _stop_seen_at(self) -> float:
         return self.stopping_since if self.stopping_since is not None else time.monotonic()

@@ -35,8 +35,12 @@ def add_demo_command(commands: Any) -> None:
                             description="Start a local broker and a worker, produce sample "
                             "intents plus a few bad records, and print a summary.")  # fmt: skip
     p.add_argument("--intents", type=int, default=20_000, help="sample intents to produce")
-    p.add_argument("--backend", choices=BACKENDS, default="auto",
-                   help="parse backend (auto: the GPU if there is one, else the numba CPU kernels)")
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="parse backend (auto: the GPU if there is one, else the numba CPU kernels)",
+    )
     p.add_argument("--drain-processes", type=int, default=0, help="0: CPU cores - 1")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--timeout-s", type=float, default=600.0, help="give up after this long")

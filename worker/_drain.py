@@ -28,6 +28,7 @@ from schemas import errors as codes
 from . import _framing as f
 from ._columns import InColumns, concat_blocks, in_columns, pack_block, result_frames
 from ._result_limit import DEFAULT_MAX_RESULT_BYTES, bound_results
+from ._startup import process_age_s
 
 log = logging.getLogger(__name__)
 
@@ -226,14 +227,19 @@ def warm_backends(backend: str, batch_size: int) -> list[str]:
 
 
 def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
-    """Parse one intent on every backend the drain will use before claiming anything: the
-    first call compiles (numba) or loads the kernels, and the parent reports ready only once
+    """Parse one framed request on every backend the drain will use before claiming
+    anything, the whole batch step (columns, kernels, result frames, size bounds): the first
+    call compiles (numba) or loads each of them, and the parent reports ready only once
     every drain got past it."""
+    before_ms = round(process_age_s() * 1000)
     started = time.perf_counter_ns()
-    batch = kernels.make_batch(["warm up the parser"], ["warm-up"], None, "json")
+    value = b'{"v":1,"id":"warm-up","text":"warm up the parser"}'
+    frame = f.IN_HEADER.pack(0, 0, 0, 4, f.CONTENT_JSON) + b"warm" + value
+    data, offsets = f.pack_frames([frame], [len(frame)])
     for backend in warm_backends(settings.backend, settings.batch_size):
-        kernels.encode_batch(batch, backend)
-    frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started)
+        warm = dataclasses.replace(settings, backend=backend)
+        parse_records(in_columns(np.frombuffer(data, np.uint8), offsets), warm)
+    frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started, before_ms)
     _push_all(outbound, frame, np.array([0, len(frame)], np.int64), stop)
 
 
@@ -299,7 +305,7 @@ class DrainPool:
         self._rings = (inbound, outbound)
         self.processes: list[Any] = [None] * count
         self._finished: list[Any] = [None] * count  # set by a drain once its last batch is out
-        self._started_at = [0.0] * count
+        self.started_at = [0.0] * count
         self._early_deaths = 0
 
     def start(self) -> None:
@@ -321,7 +327,7 @@ class DrainPool:
         )
         process.start()
         self.processes[slot] = process
-        self._started_at[slot] = time.monotonic()
+        self.started_at[slot] = time.monotonic()
 
     def pids(self) -> list[int | None]:
         """Each slot's drain process id, None where it is not running."""
@@ -339,7 +345,7 @@ class DrainPool:
             self.processes[slot].join(timeout=1)
             log.warning("drain %d died (exit %s); restarting it", slot,
                         self.processes[slot].exitcode)  # fmt: skip
-            early = time.monotonic() - self._started_at[slot] < self.EARLY_DEATH_S
+            early = time.monotonic() - self.started_at[slot] < self.EARLY_DEATH_S
             self._early_deaths = self._early_deaths + 1 if early else 0
         if self._early_deaths >= self.MAX_EARLY_DEATHS:
             raise DrainsKeepDying(

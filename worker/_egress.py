@@ -72,6 +72,7 @@ class Egress:
         self.inflight_records = 0
         self.warm_drains = 0  # drain (re)starts that finished warming their backend
         self.warm_pids: set[int] = set()  # drain processes that did (a restart has a new pid)
+        self.warm_times: dict[int, tuple[float, float]] = {}  # pid: (imports s, warm-up s)
         self._kernel_seconds: dict[str, Any] = {}
         self.gpu_busy_seconds: dict[str, float] = {}  # per device: copies + kernels
         self._busy_at_last_update: dict[str, float] = {}
@@ -145,6 +146,7 @@ class Egress:
             if frame.kind == f.WARM:
                 self.warm_drains += 1
                 self.warm_pids.add(frame.partition)
+                self.warm_times[frame.partition] = (frame.timestamp / 1e3, frame.offset / 1e9)
                 self.metrics.jit_compile_seconds.set(frame.offset / 1e9)
                 continue
         return frames.take(np.flatnonzero(frames.kind <= f.DEAD))
