@@ -46,6 +46,8 @@ from ._startup import StartupClock, warm_parent_jit
 log = logging.getLogger("worker")
 
 _HOUSEKEEPING_S = 0.25  # drain revival and commit timing; each round wakes an idle parent
+# With nothing in flight there is nothing to commit soon: a dead drain is revived within 1 s.
+_IDLE_HOUSEKEEPING_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +301,8 @@ class Worker:
         interval_s = self.config.commit_interval_ms / 1000
         last_commit = time.monotonic()
         while True:
-            await asyncio.sleep(_HOUSEKEEPING_S)
+            busy = self.delivery.pending_records or self.delivery.tracker.committable()
+            await asyncio.sleep(_HOUSEKEEPING_S if busy else _IDLE_HOUSEKEEPING_S)
             restarted = self.pool.revive()
             if restarted:
                 self.metrics.drain_restarts.inc(restarted)

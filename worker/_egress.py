@@ -35,8 +35,9 @@ from ._produce_errors import ProduceFailed, RetryPolicy, give_up, is_retriable
 log = logging.getLogger(__name__)
 
 # An idle egress sleeps on the output ring's futex in a thread, this long per wait; a drain's
-# push wakes it at once. (Polling every 2 ms cost an idle parent ~5 % of a core.)
-_IDLE_WAIT_S = 0.25
+# push wakes it at once. (Polling every 2 ms cost an idle parent ~5 % of a core.) A resend
+# not yet due waits up to this long more; a stopping worker, after it left the group.
+_IDLE_WAIT_S = 0.5
 _CLAIM_RECORDS, _CLAIM_BYTES = 8192, 4 << 20
 _SCHEMA_VERSION = str(SCHEMA_VERSION).encode()
 _CONTENT_HEADER = {
