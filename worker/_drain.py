@@ -236,7 +236,10 @@ def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
     value = b'{"v":1,"id":"warm-up","text":"warm up the parser"}'
     frame = f.IN_HEADER.pack(0, 0, 0, 4, f.CONTENT_JSON) + b"warm" + value
     data, offsets = f.pack_frames([frame], [len(frame)])
+    batch = kernels.make_batch(["warm up the parser"], ["warm-up"], None, "json")
     for backend in warm_backends(settings.backend, settings.batch_size):
+        kernels.encode_batch(batch, backend)  # raises where the backend cannot run here
+        # parse_records would turn that into dead letters; here it loads the frame writers
         warm = dataclasses.replace(settings, backend=backend)
         parse_records(in_columns(np.frombuffer(data, np.uint8), offsets), warm)
     frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started, before_ms)
