@@ -3,6 +3,7 @@ watched from outside, the way a deployment sees them (/readyz, /metrics, /proc).
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import signal
@@ -20,6 +21,8 @@ from worker._broker import free_loopback_port
 ROOT = Path(__file__).resolve().parents[1]
 _BUCKET = re.compile(r'^grump_latency_seconds_bucket\{le="([^"]+)"\} (\S+)$', re.M)
 _GAUGE_LAG = re.compile(r"^grump_consumer_lag_records\{[^}]*\} (\S+)$", re.M)
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
+_STEP = re.compile(r"([a-z][a-z ]+?) (\d+\.\d+) s")
 
 
 @dataclass(frozen=True)
@@ -190,3 +193,36 @@ def shm_segments(pids: list[int]) -> int:
         return sum(1 for name in os.listdir("/dev/shm") if name.startswith(prefixes))
     except OSError:
         return 0
+
+
+def first_line_after(path: Path, needle: str, after_wall: float) -> float | None:
+    """Wall time of the first log line holding `needle` stamped after `after_wall`."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        stamp = _STAMP.match(line)
+        if stamp is None or needle not in line:
+            continue
+        wall = datetime.datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+        if wall > after_wall:
+            return wall
+    return None
+
+
+def startup_steps(path: Path) -> dict[str, float]:
+    """The worker's start-up line as {step: seconds since its process began}; the drain
+    part (after ';') as `drain imports` and `drain kernels`."""
+    try:
+        line = next(x for x in path.read_text(errors="replace").splitlines()
+                    if "start-up (s since the process began):" in x)  # fmt: skip
+    except (OSError, StopIteration):
+        return {}
+    head, _, drains = line.split("began):", 1)[1].partition(";")
+    steps = {name.strip(): float(value) for name, value in _STEP.findall(head)}
+    for name, value in _STEP.findall(drains):
+        if name.strip() in ("its imports", "kernels"):
+            key = "drain " + name.strip().removeprefix("its ")
+            steps[key] = max(steps.get(key, 0.0), float(value))
+    return steps

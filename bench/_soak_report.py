@@ -18,6 +18,8 @@ class Restart:
     exited_s: float | None = None
     ready_s: float | None = None  # the replacement answers /readyz
     recovered_s: float | None = None  # lag back under the threshold after `ready_s`
+    handover_s: float | None = None  # signal → another replica logs its new assignment
+    startup: dict[str, float] | None = None  # the replacement's start-up steps (its log)
 
     def span(self, end_s: float) -> tuple[float, float]:
         ready = self.ready_s if self.ready_s is not None else end_s
@@ -98,6 +100,10 @@ def summarize(rows: list[dict], latencies: list[tuple[float, np.ndarray]],
                                   if r.ready_s is not None),  # fmt: skip
         "stop_s_max": _longest(r.exited_s - r.signalled_s for r in restarts
                                if r.exited_s is not None and r.kind == "term"),  # fmt: skip
+        "handover_s": [None if r.handover_s is None else round(r.handover_s, 2)
+                       for r in restarts],  # fmt: skip
+        "startup_s_slowest": max((r.startup for r in restarts if r.startup),
+                                 key=lambda steps: steps.get("ready", 0.0), default=None),
     }  # fmt: skip
 
 

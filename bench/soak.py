@@ -33,7 +33,16 @@ from typing import Any
 
 import numpy as np
 
-from bench._fleet import Fleet, Replica, ReplicaSettings, cpu_of, rss_kb, shm_segments
+from bench._fleet import (
+    Fleet,
+    Replica,
+    ReplicaSettings,
+    cpu_of,
+    first_line_after,
+    rss_kb,
+    shm_segments,
+    startup_steps,
+)
 from bench._soak_io import Ledger, Producer, Reader
 from bench._soak_report import (
     WINDOW_S,
@@ -179,6 +188,7 @@ class Soak:
         victim = self.fleet.oldest()
         restart = Restart(kind, self.now())
         self.restarts.append(restart)
+        signalled_wall = time.time()
         victim.signal(signal.SIGTERM if kind == "term" else signal.SIGKILL)
         code = await asyncio.to_thread(victim.wait, 60.0)
         restart.exited_s = self.now()
@@ -190,8 +200,17 @@ class Soak:
             f"[{restart.signalled_s:5.0f}s] SIG{kind.upper()} replica {victim.number}: exit "
             f"{code} after {restart.exited_s - restart.signalled_s:.1f} s; starting another"
         )
-        await self._start_replica()
+        survivors = [r for r in self.fleet.replicas if r is not victim]
+        replacement = await self._start_replica()
         restart.ready_s = self.now()
+        # what a survivor's log says: signal → partitions moved; the replacement's start-up
+        taken = [first_line_after(self._log(r), "assigned", signalled_wall) for r in survivors]
+        moved = [wall for wall in taken if wall is not None]
+        restart.handover_s = min(moved) - signalled_wall if moved else None
+        restart.startup = startup_steps(self._log(replacement)) or None
+
+    def _log(self, replica: Replica) -> Path:
+        return self.log_dir / f"replica-{replica.number}.log"
 
     # --- sampling -------------------------------------------------------------------------
 

@@ -5,9 +5,10 @@
         └──────────────── commit ◀── Delivery (OffsetTracker) ◀────────────────┘
 
 The consumer joins the group only after every drain has warmed its kernels, so partitions
-never wait on a compile. Shutdown (SIGTERM/SIGINT or `stop` set): stop fetching, wait until
-every tracked record is acked (bounded), commit, stop the drains, flush the producer, leave
-the group.
+never wait on a compile. Shutdown (SIGTERM/SIGINT or `stop` set): stop fetching, let the
+drains finish the batch they hold, produce their results and await the acks (bounded),
+commit, leave the group, and only then wait for the drain processes to exit and stop the
+producer: the partitions move to another member as soon as nothing here can touch them.
 """
 
 from __future__ import annotations
@@ -40,10 +41,13 @@ from ._ingest import Ingest
 from ._kafka import IdempotenceUnavailable, start_consumer, start_producer, stop_consumer
 from ._metrics import Metrics
 from ._produce_errors import ProduceFailed
+from ._startup import StartupClock, warm_parent_jit
 
 log = logging.getLogger("worker")
 
 _HOUSEKEEPING_S = 0.25  # drain revival and commit timing; each round wakes an idle parent
+# With nothing in flight there is nothing to commit soon: a dead drain is revived within 1 s.
+_IDLE_HOUSEKEEPING_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,8 @@ class Worker:
         self.metrics = Metrics()
         self.delivery = Delivery(config.input_topic, self.metrics)
         self.http_port: int | None = None
+        self.stopping_since: float | None = None  # monotonic time the pipeline began to stop
+        self.startup = StartupClock()
 
     async def run(self) -> int:
         geometry = RingGeometry.for_bytes(self.config.ring_bytes)
@@ -95,11 +101,13 @@ class Worker:
             self.pool = DrainPool(self.config.resolved_drain_processes(), inbound, outbound,
                                   self._drain_settings(geometry), self.config.devices)  # fmt: skip
             self.pool.start()
+            self.startup.mark("drains spawned")
             http = self._start_http()
             try:
                 await self._run_clients(geometry)
             finally:
                 self.pool.stop()
+                log.info("shutdown: drain processes stopped")
                 if http is not None:
                     http.stop()
         return 0
@@ -161,9 +169,14 @@ class Worker:
         c = self.config
         self.metrics.backend_info.labels(c.backend).set(1)
         client_options = c.security().client_options()  # one TLS context for both clients
+        # while the drains warm up: the parent's own compiled functions, and the connection
+        parent_warm = asyncio.create_task(asyncio.to_thread(warm_parent_jit))
         producer = await start_producer(c.bootstrap_servers, idempotence=c.idempotence,
                                         **client_options)  # fmt: skip
+        self.startup.mark("producer connected")
         try:
+            await parent_warm
+            self.startup.mark("parent warm")
             self.egress = Egress(producer, self.outbound, self.delivery, self.metrics,
                                  (c.input_topic, c.output_topic, c.dlq_topic),
                                  dead_letter_limit=DeadLetterLimit(c.dlq_max_ratio))  # fmt: skip
@@ -190,6 +203,8 @@ class Worker:
             if restarted:
                 self.metrics.drain_restarts.inc(restarted)
             await asyncio.sleep(_HOUSEKEEPING_S)
+        self.startup.mark("drains warm")
+        self._note_drain_startup()
         if self.before_join is not None:
             await self.before_join()
         return not self.stop_requested.is_set()
@@ -209,6 +224,8 @@ class Worker:
             await self._pipeline(consumer, geometry, egress_task)
         finally:
             await stop_consumer(consumer)
+            log.info("shutdown: left the group %.2f s after the stop request",
+                     time.monotonic() - self._stop_seen_at())  # fmt: skip
 
     async def _pipeline(
         self, consumer: AIOKafkaConsumer, geometry: RingGeometry, egress_task: asyncio.Task[None]
@@ -217,7 +234,7 @@ class Worker:
         max_unacked = max(20_000, 4 * geometry.capacity_records)
         ingest = Ingest(consumer, self.inbound, self.delivery, self.metrics, max_unacked,
                         self.egress.send_dead_letters)  # fmt: skip
-        self.delivery.on_assignment_change = ingest.sync_pause
+        self.delivery.on_assignment_change = lambda: self._assignment_changed(ingest)
         tasks = {
             asyncio.create_task(ingest.run(), name="ingest"),
             asyncio.create_task(self._housekeeping(consumer), name="housekeeping"),
@@ -225,6 +242,7 @@ class Worker:
         stop_task = asyncio.create_task(self.stop_requested.wait())
         watched = {*tasks, egress_task, stop_task}
         done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        self.stopping_since = time.monotonic()
         failed = [t for t in done if t is not stop_task and t.exception() is not None]
         ingest.stopping = True
         ingest_task = next(t for t in tasks if t.get_name() == "ingest")
@@ -247,7 +265,12 @@ class Worker:
         then egress sends everything the drains produced and waits for the acks."""
         started = time.monotonic()
         deadline = started + self.config.shutdown_timeout_s
-        await asyncio.to_thread(self.pool.stop, self.config.shutdown_timeout_s / 2)
+        self.pool.finish()  # the processes exit on their own; `run` waits for them last
+        drains_deadline = started + self.config.shutdown_timeout_s / 2
+        while not self.pool.finished() and time.monotonic() < drains_deadline:
+            await asyncio.sleep(0.01)
+        # A rebalance from here on must not wait for records no drain will parse now.
+        self.delivery.revoke_wait_s = 0.0
         while (self.outbound.stats().occupancy > 0 or egress.busy()) and egress.failure is None:
             if time.monotonic() > deadline:
                 log.warning("shutdown: results still in flight after %.0f s; their inputs "
@@ -258,11 +281,28 @@ class Worker:
         log.info("shutdown: in-flight batches finished in %.2f s (%d unfinished records "
                  "left uncommitted)", elapsed, self.delivery.pending())  # fmt: skip
 
+    def _note_drain_startup(self) -> None:
+        spawned = {p.pid: at for p, at in zip(self.pool.processes, self.pool.started_at,
+                                              strict=True) if p is not None}  # fmt: skip
+        for pid, (imports_s, warm_s) in self.egress.warm_times.items():
+            if pid in spawned:
+                self.startup.drain_warm(pid, spawned[pid], imports_s, warm_s)
+
+    def _assignment_changed(self, ingest: Ingest) -> None:
+        ingest.sync_pause()
+        if self.delivery.joined and not self.startup.reported:
+            self.startup.mark("joined")
+            self.startup.report_ready()
+
+    def _stop_seen_at(self) -> float:
+        return self.stopping_since if self.stopping_since is not None else time.monotonic()
+
     async def _housekeeping(self, consumer: AIOKafkaConsumer) -> None:
         interval_s = self.config.commit_interval_ms / 1000
         last_commit = time.monotonic()
         while True:
-            await asyncio.sleep(_HOUSEKEEPING_S)
+            busy = self.delivery.pending_records or self.delivery.tracker.committable()
+            await asyncio.sleep(_HOUSEKEEPING_S if busy else _IDLE_HOUSEKEEPING_S)
             restarted = self.pool.revive()
             if restarted:
                 self.metrics.drain_restarts.inc(restarted)

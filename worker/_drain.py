@@ -28,6 +28,7 @@ from schemas import errors as codes
 from . import _framing as f
 from ._columns import InColumns, concat_blocks, in_columns, pack_block, result_frames
 from ._result_limit import DEFAULT_MAX_RESULT_BYTES, bound_results
+from ._startup import process_age_s
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,17 @@ def _gpu_details(before: dict[str, Any] | None, after: dict[str, Any], device: i
 # --- the process loop -------------------------------------------------------------------------
 
 
+def drain_process(*args: Any) -> None:
+    """A pool process's target: `drain_main`, then `finished` is set and the process ends
+    at once. Tearing down an interpreter that loaded numba's kernels takes about a second,
+    which a rolling restart would wait for."""
+    *main_args, finished = args
+    drain_main(*main_args)  # an exception ends the process the usual way, traceback and all
+    finished.set()
+    logging.shutdown()
+    os._exit(0)
+
+
 def drain_main(
     in_name: str,
     out_name: str,
@@ -215,14 +227,22 @@ def warm_backends(backend: str, batch_size: int) -> list[str]:
 
 
 def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
-    """Parse one intent on every backend the drain will use before claiming anything: the
-    first call compiles (numba) or loads the kernels, and the parent reports ready only once
+    """Parse one framed request on every backend the drain will use before claiming
+    anything, the whole batch step (columns, kernels, result frames, size bounds): the first
+    call compiles (numba) or loads each of them, and the parent reports ready only once
     every drain got past it."""
+    before_ms = round(process_age_s() * 1000)
     started = time.perf_counter_ns()
+    value = b'{"v":1,"id":"warm-up","text":"warm up the parser"}'
+    frame = f.IN_HEADER.pack(0, 0, 0, 4, f.CONTENT_JSON) + b"warm" + value
+    data, offsets = f.pack_frames([frame], [len(frame)])
     batch = kernels.make_batch(["warm up the parser"], ["warm-up"], None, "json")
     for backend in warm_backends(settings.backend, settings.batch_size):
-        kernels.encode_batch(batch, backend)
-    frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started)
+        kernels.encode_batch(batch, backend)  # raises where the backend cannot run here
+        # parse_records would turn that into dead letters; here it loads the frame writers
+        warm = dataclasses.replace(settings, backend=backend)
+        parse_records(in_columns(np.frombuffer(data, np.uint8), offsets), warm)
+    frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started, before_ms)
     _push_all(outbound, frame, np.array([0, len(frame)], np.int64), stop)
 
 
@@ -287,7 +307,8 @@ class DrainPool:
         self._devices = devices  # drain i uses GPU devices[i % len(devices)]
         self._rings = (inbound, outbound)
         self.processes: list[Any] = [None] * count
-        self._started_at = [0.0] * count
+        self._finished: list[Any] = [None] * count  # set by a drain once its last batch is out
+        self.started_at = [0.0] * count
         self._early_deaths = 0
 
     def start(self) -> None:
@@ -295,19 +316,21 @@ class DrainPool:
             self._spawn(slot)
 
     def _spawn(self, slot: int) -> None:
+        self._finished[slot] = self._context.Event()
         process = self._context.Process(
-            target=drain_main,
+            target=drain_process,
             args=(
                 *self._args,
                 self._devices[slot % len(self._devices)] if self._devices else None,
                 slot,
+                self._finished[slot],
             ),
             name=f"grump-drain-{slot}",
             daemon=True,
         )
         process.start()
         self.processes[slot] = process
-        self._started_at[slot] = time.monotonic()
+        self.started_at[slot] = time.monotonic()
 
     def pids(self) -> list[int | None]:
         """Each slot's drain process id, None where it is not running."""
@@ -325,7 +348,7 @@ class DrainPool:
             self.processes[slot].join(timeout=1)
             log.warning("drain %d died (exit %s); restarting it", slot,
                         self.processes[slot].exitcode)  # fmt: skip
-            early = time.monotonic() - self._started_at[slot] < self.EARLY_DEATH_S
+            early = time.monotonic() - self.started_at[slot] < self.EARLY_DEATH_S
             self._early_deaths = self._early_deaths + 1 if early else 0
         if self._early_deaths >= self.MAX_EARLY_DEATHS:
             raise DrainsKeepDying(
@@ -338,9 +361,19 @@ class DrainPool:
             self._spawn(slot)
         return len(dead)
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Drains finish the batch they hold, push its results, and exit."""
+    def finish(self) -> None:
+        """Drains finish the batch they hold, push its results, and exit; `finished` says
+        when that is done, `stop` waits for the processes."""
         self._stop.set()
+
+    def finished(self) -> bool:
+        """Every drain pushed its last results (or is gone: what it held is reclaimable)."""
+        return all(p is None or not p.is_alive() or done.is_set()
+                   for p, done in zip(self.processes, self._finished, strict=True))  # fmt: skip
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """`finish`, then wait for the processes to exit (terminated after `timeout_s`)."""
+        self.finish()
         deadline = time.monotonic() + timeout_s
         for process in self.processes:
             process.join(timeout=max(0.1, deadline - time.monotonic()))

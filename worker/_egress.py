@@ -35,8 +35,9 @@ from ._produce_errors import ProduceFailed, RetryPolicy, give_up, is_retriable
 log = logging.getLogger(__name__)
 
 # An idle egress sleeps on the output ring's futex in a thread, this long per wait; a drain's
-# push wakes it at once. (Polling every 2 ms cost an idle parent ~5 % of a core.)
-_IDLE_WAIT_S = 0.25
+# push wakes it at once. (Polling every 2 ms cost an idle parent ~5 % of a core.) A resend
+# not yet due waits up to this long more; a stopping worker, after it left the group.
+_IDLE_WAIT_S = 0.5
 _CLAIM_RECORDS, _CLAIM_BYTES = 8192, 4 << 20
 _SCHEMA_VERSION = str(SCHEMA_VERSION).encode()
 _CONTENT_HEADER = {
@@ -72,6 +73,7 @@ class Egress:
         self.inflight_records = 0
         self.warm_drains = 0  # drain (re)starts that finished warming their backend
         self.warm_pids: set[int] = set()  # drain processes that did (a restart has a new pid)
+        self.warm_times: dict[int, tuple[float, float]] = {}  # pid: (imports s, warm-up s)
         self._kernel_seconds: dict[str, Any] = {}
         self.gpu_busy_seconds: dict[str, float] = {}  # per device: copies + kernels
         self._busy_at_last_update: dict[str, float] = {}
@@ -145,6 +147,7 @@ class Egress:
             if frame.kind == f.WARM:
                 self.warm_drains += 1
                 self.warm_pids.add(frame.partition)
+                self.warm_times[frame.partition] = (frame.timestamp / 1e3, frame.offset / 1e9)
                 self.metrics.jit_compile_seconds.set(frame.offset / 1e9)
                 continue
         return frames.take(np.flatnonzero(frames.kind <= f.DEAD))

@@ -16,7 +16,8 @@ kind STATS: one per parsed batch so the parent can update metrics without multip
 Prometheus: partition = records, offset = kernel nanoseconds, aux = a JSON object with the
 backend label and, for GPU batches, the device's copy and kernel times.
 kind WARM: a drain finished warming its backend (JIT compile or cache load): partition =
-its pid, offset = nanoseconds it took. Readiness waits for it.
+its pid, offset = nanoseconds it took, timestamp = milliseconds from its process start to
+the warm-up (imports). Readiness waits for it.
 """
 
 from __future__ import annotations
@@ -147,8 +148,9 @@ def stats_frame(records: int, kernel_ns: int, details: dict[str, Any]) -> bytes:
     return OUT_HEADER.pack(STATS, records, kernel_ns, 0, -1, len(aux), CONTENT_NONE) + aux
 
 
-def warm_frame(pid: int, elapsed_ns: int) -> bytes:
-    return OUT_HEADER.pack(WARM, pid, elapsed_ns, 0, -1, 0, CONTENT_NONE)
+def warm_frame(pid: int, elapsed_ns: int, before_ms: int = 0) -> bytes:
+    """`before_ms`: what the drain spent before warming (its imports), in the timestamp."""
+    return OUT_HEADER.pack(WARM, pid, elapsed_ns, before_ms, -1, 0, CONTENT_NONE)
 
 
 def iter_out_frames(frames: Iterator[memoryview]) -> Iterator[OutFrame]:
