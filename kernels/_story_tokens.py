@@ -8,6 +8,7 @@ The class table is compiled once, at import, from `kernels._story_words`.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from . import _story_words as sw
@@ -152,9 +153,13 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
+_TOKEN = re.compile(r"\w+(?:[-']\w+)*")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def lower(word: str) -> str:
     """Lowercase A-Z only (as the byte kernels do)."""
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in word)
+    return word.translate(_ASCII_LOWER)
 
 
 def classify(word: str) -> int:
@@ -190,20 +195,13 @@ def _gap_kind(text: str, start: int, end: int) -> int:
 def tokenize(text: str) -> Tokens:
     """Split `text` into tokens; spans index `text`, gaps describe what follows each token."""
     toks = Tokens([], [], [], [], [])
-    i, n = 0, len(text)
-    while i < n:
-        if not _is_word(text[i]):
-            i += 1
-            continue
-        start = i
-        while i < n and (
-            _is_word(text[i])
-            or (text[i] in "-'" and i + 1 < n and _is_word(text[i + 1]) and i > start)
-        ):
-            i += 1
-        word = lower(text[start:i])
-        toks.starts.append(start)
-        toks.ends.append(i)
+    n = len(text)
+    # a run of word characters (`str.isalnum` or '_'), joined across a single '-' or "'"
+    # between word characters: the same tokens as the byte kernels' story pass
+    for m in _TOKEN.finditer(text):
+        word = lower(m.group())
+        toks.starts.append(m.start())
+        toks.ends.append(m.end())
         toks.words.append(word)
         toks.masks.append(classify(word))
     for k in range(len(toks.starts)):

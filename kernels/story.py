@@ -142,12 +142,13 @@ def extract_story(text: str) -> dict[str, Any]:
 
 def _dedupe(text: str, spans: list[list[int]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}  # ASCII-lowered text -> its entry
     for start, end, primary in spans:
         s = text[start:end]
-        for item in out:
-            if st.lower(item["text"]) == st.lower(s):
-                item["primary"] = item["primary"] or bool(primary)
-                break
+        key = st.lower(s)
+        if key in seen:
+            seen[key]["primary"] = seen[key]["primary"] or bool(primary)
         else:
-            out.append({"text": s, "primary": bool(primary)})
+            seen[key] = {"text": s, "primary": bool(primary)}
+            out.append(seen[key])
     return out
