@@ -9,8 +9,9 @@ per-record path, which gives the verdict, so -1 never needs to say why.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from ._jit import jit
 
 QUOTE, BACKSLASH, SLASH = 0x22, 0x5C, 0x2F
 MAX_DEPTH = 32  # of a canonical value (orjson allows 1024: deeper ones take the slow path)
@@ -28,19 +29,19 @@ def scratch() -> tuple[np.ndarray, np.ndarray]:
     return np.zeros((MAX_DEPTH, 2), np.int64), np.zeros((MAX_KEYS, 2), np.int64)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def is_ws(c):
     return c == 0x20 or c == 0x0A or c == 0x0D or c == 0x09
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def skip_ws(buf, i, hi):
     while i < hi and is_ws(buf[i]):
         i += 1
     return i
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def utf8_size(buf, i, hi):
     """Bytes of the well-formed UTF-8 sequence that starts at buf[i] (0: ill-formed).
     Strict like Python's and orjson's decoders: no overlongs, surrogates or > U+10FFFF."""
@@ -71,13 +72,13 @@ def utf8_size(buf, i, hi):
     return n
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def copy_utf8(buf, i, hi, out, at):
     """Copy buf[i:hi] to out[at:] if it is well-formed UTF-8: (end in out, code points),
     or (-1, 0)."""
     points = 0
     while i < hi:
-        n = utf8_size(buf, i, hi)
+        n = 1 if buf[i] < 0x80 else utf8_size(buf, i, hi)
         if n == 0:
             return -1, 0
         for k in range(n):
@@ -88,7 +89,7 @@ def copy_utf8(buf, i, hi, out, at):
     return at, points
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _hex4(buf, i, hi):
     if i + 4 > hi:
         return -1
@@ -107,7 +108,7 @@ def _hex4(buf, i, hi):
     return value
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _put_utf8(out, at, cp):
     if cp < 0x80:
         out[at] = cp
@@ -128,7 +129,7 @@ def _put_utf8(out, at, cp):
     return at + 4
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _escape(buf, i, hi, out, at):
     """The escape at buf[i] (a backslash) decoded to UTF-8 in out: (next i, end in out)."""
     if i + 1 >= hi:
@@ -157,7 +158,7 @@ def _escape(buf, i, hi, out, at):
     return i, _put_utf8(out, at, cp)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def json_string(buf, i, hi, out, at, escapes):
     """The string whose opening quote is buf[i - 1], decoded into out[at:]: (i after the
     closing quote, end in out, code points). Escapes are decoded when `escapes` is set,
@@ -175,6 +176,10 @@ def json_string(buf, i, hi, out, at, escapes):
                 return -1, at, 0
         elif c < 0x20:  # raw control characters are not JSON
             return -1, at, 0
+        elif c < 0x80:  # no call for the common byte: each call counts references
+            out[at] = c
+            i += 1
+            at += 1
         else:
             n = utf8_size(buf, i, hi)
             if n == 0:
@@ -187,7 +192,7 @@ def json_string(buf, i, hi, out, at, escapes):
     return -1, at, 0
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def json_int(buf, i, hi):
     """End of the integer at buf[i] when orjson re-encodes it byte for byte, else -1."""
     j = i + 1 if buf[i] == 0x2D else i
@@ -204,7 +209,25 @@ def json_int(buf, i, hi):
     return j
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
+def same_bytes(a, i, b, j, size):
+    """a[i:i + size] == b[j:j + size], without the temporary array np.array_equal makes."""
+    k = 0
+    while k < size and a[i + k] == b[j + k]:
+        k += 1
+    return k == size
+
+
+@jit
+def copy_bytes(out, at, src, lo, hi):
+    """src[lo:hi] to out[at:]: a loop, since a slice assignment may allocate a temporary
+    (and these functions run without numba's allocator)."""
+    for k in range(hi - lo):
+        out[at + k] = src[lo + k]
+    return at + hi - lo
+
+
+@jit
 def literal(buf, i, hi, word):
     """End of `word` (true, false or null) if buf[i:] starts with it, else -1."""
     if i + len(word) > hi:
@@ -215,7 +238,7 @@ def literal(buf, i, hi, word):
     return i + len(word)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _scalar(buf, i, hi, out, at):
     """A string, integer or literal at buf[i], copied: (next i, end in out)."""
     c = buf[i]
@@ -238,11 +261,10 @@ def _scalar(buf, i, hi, out, at):
         return -1, at
     if j < 0:
         return -1, at
-    out[at : at + j - i] = buf[i:j]
-    return j, at + j - i
+    return j, copy_bytes(out, at, buf, i, j)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _member_key(buf, i, hi, out, at, keys, first_key, nkeys):
     """The key of an object member and its colon: (next i, end in out, key count).
     A key equal to an earlier one of the same object returns -1: orjson keeps the last
@@ -257,7 +279,7 @@ def _member_key(buf, i, hi, out, at, keys, first_key, nkeys):
     size = end - at - 1
     for k in range(first_key, nkeys):
         lo = keys[k, 0]
-        if keys[k, 1] - lo == size and np.array_equal(out[lo : lo + size], out[at + 1 : end]):
+        if keys[k, 1] - lo == size and same_bytes(out, lo, out, at + 1, size):
             return -1, at, nkeys
     keys[nkeys, 0], keys[nkeys, 1] = at + 1, end
     i = skip_ws(buf, i, hi)
@@ -267,7 +289,7 @@ def _member_key(buf, i, hi, out, at, keys, first_key, nkeys):
     return i + 1, end + 2, nkeys + 1
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def canonical_value(buf, i, hi, out, at, work):
     """The JSON value at buf[i] (whitespace allowed before it), written compact to out[at:]
     as `orjson.dumps(orjson.loads(value))` would: (next i, end in out). Objects, arrays,

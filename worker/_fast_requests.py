@@ -11,7 +11,6 @@ accepts nothing the per-record path would refuse, and writes what it would write
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from schemas.request import MAX_ID_CHARS
@@ -20,12 +19,15 @@ from ._fast_json import (
     NULL,
     QUOTE,
     canonical_value,
+    copy_bytes,
     copy_utf8,
     json_int,
     json_string,
     literal,
+    same_bytes,
     skip_ws,
 )
+from ._jit import jit
 
 KIND_JSON, KIND_MSGPACK, KIND_EMPTY = 0, 1, 2  # how a record value is decoded
 _V, _ID, _TEXT, _CONSTRAINTS, _TS, _UNKNOWN = 0, 1, 2, 3, 4, 5
@@ -36,12 +38,12 @@ DERIVED_ID_SLACK = 1 + 11 + 1 + 20  # "/", an i32 and "/", an i64 after the topi
 SLASH_BYTE = 0x2F
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _same(a, lo, hi, name):
-    return hi - lo == len(name) and np.array_equal(a[lo:hi], name)
+    return hi - lo == len(name) and same_bytes(a, lo, name, 0, len(name))
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _key(a, lo, hi):
     if _same(a, lo, hi, KEY_TEXT):
         return _TEXT
@@ -56,7 +58,7 @@ def _key(a, lo, hi):
     return _UNKNOWN
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _json_field(buf, i, hi, key, out, at, rules, work):
     """One member's value: (next i, end in its arena); an id or constraints of null end at
     -1 and at their start, so "absent" and null agree as in `schemas.request`."""
@@ -83,7 +85,7 @@ def _json_field(buf, i, hi, key, out, at, rules, work):
     return -1, 0
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def json_request(buf, i, hi, out, at, rules, work):
     """The JSON request in buf[i:hi]: (ok, text end, id end (-1: none), constraints end)."""
     cons = out[2]
@@ -126,7 +128,7 @@ def json_request(buf, i, hi, out, at, rules, work):
     return False, 0, 0, 0
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _msgpack_str(buf, i, hi):
     """(start, end) of the msgpack str at buf[i], or (-1, 0)."""
     c = buf[i]
@@ -145,7 +147,7 @@ def _msgpack_str(buf, i, hi):
     return (lo, lo + size) if lo + size <= hi else (-1, 0)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _msgpack_field(buf, i, hi, key, out, at, max_text):
     """One value of a msgpack request: (next i, end in its arena), as `_json_field`."""
     texts, ids = out
@@ -172,7 +174,7 @@ def _msgpack_field(buf, i, hi, key, out, at, max_text):
     return end, stop
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def msgpack_request(buf, i, hi, out, at, max_text):
     """The msgpack request in buf[i:hi] (a fixmap of fixstr keys, no constraints):
     (ok, text end, id end (-1: none))."""
@@ -200,7 +202,7 @@ def msgpack_request(buf, i, hi, out, at, max_text):
     return i == hi and t_end >= 0, t_end, d_end
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _put_int(out, at, value):
     if value < 0:
         out[at] = 0x2D
@@ -215,28 +217,28 @@ def _put_int(out, at, value):
     return at + digits
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def derived_id(out, at, topic, partition, offset):
     """`schemas.derived_id` into out[at:]: topic/partition/offset."""
-    out[at : at + len(topic)] = topic
-    at += len(topic)
+    at = copy_bytes(out, at, topic, 0, len(topic))
     out[at] = SLASH_BYTE
     at = _put_int(out, at + 1, partition)
     out[at] = SLASH_BYTE
     return _put_int(out, at + 1, offset)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def scan_requests(buf, rows, out, offsets, rules, work):
     """Recognise every record; row i's text, id and constraints land in the arenas `out` at
     `offsets[:, i]:offsets[:, i + 1]` (empty for rows left to the per-record path).
 
     rows: value start, value end, kind, JSON constraints allowed, partition, offset.
-    rules: max text bytes, topic. Returns True per recognised row."""
+    rules: max text bytes, topic. work: `_fast_json.scratch()` and a bool per row, set for
+    the recognised rows."""
     starts, ends, kinds, json_out, partitions, record_offsets = rows
     max_text, topic = rules
+    work, ok = work[:2], work[2]
     n = len(starts)
-    ok = np.zeros(n, np.bool_)
     t_at, d_at, c_at = 0, 0, 0
     for r in range(n):
         lo, hi = starts[r], ends[r]
@@ -251,6 +253,5 @@ def scan_requests(buf, rows, out, offsets, rules, work):
             if d_end < 0:
                 d_end = derived_id(out[1], d_at, topic, partitions[r], record_offsets[r])
             t_at, d_at, c_at = t_end, d_end, c_end
-            ok[r] = True
+        ok[r] = good
         offsets[0, r + 1], offsets[1, r + 1], offsets[2, r + 1] = t_at, d_at, c_at
-    return ok

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 
 import kernels
@@ -23,6 +22,7 @@ from . import _fast_json as fj
 from . import _fast_requests as fr
 from . import _framing as f
 from ._columns import InColumns
+from ._jit import jit
 
 _DECODE_CODES = frozenset(
     {codes.MALFORMED_JSON, codes.MALFORMED_MSGPACK, codes.UNKNOWN_ENCODING, codes.INVALID_UTF8}
@@ -59,7 +59,7 @@ def decode_requests(
         row_columns = (columns.value_start, columns.value_end, kinds, json_out,
                        columns.partition, columns.offset)  # fmt: skip
         rules = (max_text_bytes, np.frombuffer(topic.encode(), np.uint8))
-        ok = fr.scan_requests(columns.buffer, row_columns, arenas, offsets, rules, fj.scratch())
+        fr.scan_requests(columns.buffer, row_columns, arenas, offsets, rules, (*fj.scratch(), ok))
     dead, slow = _per_record(columns, np.flatnonzero(~ok), (kinds, formats),
                              (topic, max_text_bytes))  # fmt: skip
     groups = []
@@ -134,8 +134,9 @@ def _merge(
     arenas, offsets = fast
     if slow is None and len(rows) == len(ok):  # every record recognised: the arenas are it
         ends = offsets[:, -1]
-        return kernels.Batch(arenas[0][: ends[0]], offsets[0], arenas[1][: ends[1]], offsets[1],
-                             arenas[2][: ends[2]], offsets[2], fmt)  # fmt: skip
+        return kernels.Batch(_frozen(arenas[0][: ends[0]]), offsets[0],
+                             _frozen(arenas[1][: ends[1]]), offsets[1],
+                             _frozen(arenas[2][: ends[2]]), offsets[2], fmt)  # fmt: skip
     taken = ok[rows]
     fast_rows, parts = rows[taken], list[tuple[np.ndarray, np.ndarray]]()
     for k, (data, off) in enumerate(_slow_columns(slow)):
@@ -144,9 +145,17 @@ def _merge(
         starts, ends = np.empty(len(rows), np.int64), np.empty(len(rows), np.int64)
         starts[taken], ends[taken] = offsets[k, fast_rows], offsets[k, fast_rows + 1]
         starts[~taken], ends[~taken] = off[:-1] + base, off[1:] + base
-        parts.append(gather(source, starts, ends))
+        data, off = gather(source, starts, ends)
+        parts.append((_frozen(data), off))
     (texts, text_off), (ids, id_off), (cons, con_off) = parts
     return kernels.Batch(texts, text_off, ids, id_off, cons, con_off, fmt)
+
+
+def _frozen(data: np.ndarray) -> np.ndarray:
+    """`data` read-only, as `kernels.make_batch` hands its bytes over: numba compiles the
+    kernels once per array type, and a drain warms them with a `make_batch` batch."""
+    data.flags.writeable = False
+    return data
 
 
 def _slow_columns(slow: tuple[list[int], kernels.Batch] | None) -> list[tuple[Any, Any]]:
@@ -167,7 +176,7 @@ def gather(source: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[An
     return out, offsets
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _gather(source, starts, ends, out, offsets):
     for j in range(len(starts)):
-        out[offsets[j] : offsets[j + 1]] = source[starts[j] : ends[j]]
+        fj.copy_bytes(out, offsets[j], source, starts[j], ends[j])

@@ -36,7 +36,8 @@ def _fast_rows(values: list[bytes], content: int = f.CONTENT_NONE, fmt: str = "s
     rows = (columns.value_start, columns.value_end, kinds, (formats == 0) & (kinds == 0),
             columns.partition, columns.offset)  # fmt: skip
     rules = (MAX_TEXT, np.frombuffer(b"in", np.uint8))
-    ok = fr.scan_requests(columns.buffer, rows, arenas, offsets, rules, fj.scratch())
+    ok = np.zeros(len(values), np.bool_)
+    fr.scan_requests(columns.buffer, rows, arenas, offsets, rules, (*fj.scratch(), ok))
     out = []
     for i in range(len(values)):
         parts = tuple(arenas[k][offsets[k, i] : offsets[k, i + 1]].tobytes() for k in range(3))
@@ -148,3 +149,23 @@ def test_a_batch_mixes_recognised_and_per_record_rows_in_input_order() -> None:
     assert json_batch.texts.tobytes() == b"ade" and json_batch.text_offsets.tolist() == [0, 1, 2, 3]
     assert json_batch.ids.tobytes() == b"in/3/40in/3/43e1"
     assert [f.split_dead_aux(x.aux)[0] for x in f.iter_out_frames(iter(dead))] == ["invalid_utf8"]
+
+
+def test_batches_have_the_array_types_of_make_batch() -> None:
+    """numba compiles the kernels once per array type and a drain warms them with a
+    `make_batch` batch: a fast-path batch of another type would compile them again."""
+    import kernels
+
+    reference = kernels.make_batch(["x"], ["a"], None, "json")
+    values = [b'{"text":"a"}', b'{"text":"b","id":"c"}', b"\xff", b'{"text":"d","text":"e"}']
+    for picked in (values[:2], values):  # the recogniser's arenas, and a merged batch
+        ((group,), _) = decode_requests(_columns(picked), "in", "same", MAX_TEXT)
+        for name in ("texts", "text_offsets", "ids", "id_offsets", "constraints",
+                     "constraint_offsets"):  # fmt: skip
+            ours, theirs = getattr(group.batch, name), getattr(reference, name)
+            assert (ours.dtype, ours.ndim, ours.flags.c_contiguous, ours.flags.writeable) == (
+                theirs.dtype,
+                theirs.ndim,
+                theirs.flags.c_contiguous,
+                theirs.flags.writeable,
+            )
