@@ -25,7 +25,14 @@ from ringbuffer import Claim, Ring, RingFull
 from schemas import ParseFailed
 
 from . import _framing as f
-from ._columns import InColumns, concat_blocks, in_columns, pack_block, result_frames
+from ._columns import (
+    InColumns,
+    ResultPart,
+    concat_blocks,
+    in_columns,
+    output_frames,
+    pack_block,
+)
 from ._requests import Group, decode_requests
 from ._result_limit import DEFAULT_MAX_RESULT_BYTES, bound_results
 
@@ -63,17 +70,18 @@ def parse_records(
     decodes every record one by one (the compiled recogniser's reference)."""
     groups, loose = decode_requests(columns, settings.input_topic, settings.output_format,
                                     settings.max_text_bytes, fast)  # fmt: skip
-    blocks = [_encode_group(columns, group, settings.backend, (device, slot), loose)
-              for group in groups]  # fmt: skip
-    return bound_results(concat_blocks([*blocks, pack_block(loose)]), columns,
+    parts = [_encode_group(columns, group, settings.backend, (device, slot), loose)
+             for group in groups]  # fmt: skip
+    return bound_results(output_frames(columns, parts, loose), columns,
                          settings.max_result_bytes, settings.max_frame_bytes)  # fmt: skip
 
 
 def _encode_group(
     columns: InColumns, group: Group, backend: str, where: tuple[int | None, int],
     loose: list[bytes],
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Result frames of one group; its stats frame (and any dead letters) go to `loose`."""
+) -> ResultPart:  # fmt: skip
+    """What the result frames of one group hold; its stats frame (and any dead letters) go
+    to `loose`."""
     gpu_before = kernels.stats()["gpu"] if backend in ("gpu", "auto") else None
     started = time.perf_counter_ns()
     rows, ids = group.rows, (group.batch.ids, group.batch.id_offsets)
@@ -88,8 +96,7 @@ def _encode_group(
     if details["backend"] == "gpu":
         details.update(_gpu_details(gpu_before, kernels.stats(), device))
     loose.append(f.stats_frame(len(group.rows), elapsed_ns, details))
-    return result_frames(rows, columns, f.FORMAT_CODES[group.fmt], ids,
-                         (encoded.data, encoded.offsets))  # fmt: skip
+    return rows, f.FORMAT_CODES[group.fmt], ids, (encoded.data, encoded.offsets)
 
 
 def _encode_one_by_one(
