@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from . import _framing as f
+from ._jit import jit
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,36 +84,53 @@ def result_frames(
     results: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """RESULT frames for input rows `rows`: aux = id j, value = result j (j-th of `rows`)."""
-    n = len(rows)
-    id_buf, id_off = ids
-    value_buf, value_off = results
-    key_len = columns.key_len[rows]
-    sizes = f.OUT_HEADER.size + np.maximum(key_len, 0) + np.diff(id_off) + np.diff(value_off)
-    out_off = np.zeros(n + 1, np.int64)
-    np.cumsum(sizes, out=out_off[1:])
+    return output_frames(columns, [(rows, content, ids, results)], [])
+
+
+ResultPart = tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def output_frames(
+    columns: InColumns, parts: list[ResultPart], loose: list[bytes]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The RESULT frames of each part (rows, content, ids, results: see `result_frames`),
+    then the `loose` frames, in one arena: each frame is written once, where it stays
+    (a fresh multi-megabyte arena costs a page fault per page, so it is not copied)."""
+    sizes = [f.OUT_HEADER.size + np.maximum(columns.key_len[rows], 0) + np.diff(ids[1])
+             + np.diff(results[1]) for rows, _, ids, results in parts]  # fmt: skip
+    sizes.append(np.array([len(frame) for frame in loose], np.int64))
+    out_off = np.zeros(sum(len(s) for s in sizes) + 1, np.int64)
+    np.cumsum(np.concatenate(sizes), out=out_off[1:])
     out = np.empty(int(out_off[-1]), np.uint8)
-    _write_result_frames(
-        out, out_off, columns.buffer, columns.partition[rows], columns.offset[rows],
-        columns.timestamp[rows], columns.key_start[rows], key_len, content,
-        id_buf, id_off, value_buf, value_off,
-    )  # fmt: skip
+    first = 0
+    for rows, content, (id_buf, id_off), (value_buf, value_off) in parts:
+        _write_result_frames(
+            out, out_off[first : first + len(rows) + 1], columns.buffer, columns.partition[rows],
+            columns.offset[rows], columns.timestamp[rows], columns.key_start[rows],
+            columns.key_len[rows], content, id_buf, id_off, value_buf, value_off,
+        )  # fmt: skip
+        first += len(rows)
+    if loose:
+        out[out_off[first] :] = np.frombuffer(b"".join(loose), np.uint8)
     return out, out_off
 
 
-@numba.njit(cache=True, nogil=True)
+@jit(inline=True)
 def _put(out, at, value, width):  # little-endian, like the struct layout
     for b in range(width):
         out[at + b] = (value >> (8 * b)) & 0xFF
     return at + width
 
 
-@numba.njit(cache=True, nogil=True)
+@jit(inline=True)
 def _copy(out, at, src, lo, hi):
     out[at : at + hi - lo] = src[lo:hi]  # a slice copy: LLVM turns it into memcpy
     return at + hi - lo
 
 
-@numba.njit(cache=True, nogil=True)
+# one call per batch, so counting references costs nothing; the slice copies need the
+# allocator (a copy between overlapping arrays goes through a temporary)
+@jit(nrt=True)
 def _write_result_frames(out, out_off, src, partition, offset, timestamp, key_start, key_len,
                          content, id_buf, id_off, value_buf, value_off):  # fmt: skip
     for j in range(len(out_off) - 1):

@@ -22,19 +22,23 @@ import numpy as np
 
 import kernels
 from ringbuffer import Claim, Ring, RingFull
-from schemas import MSGPACK, InvalidRecord, ParseFailed, decode_request, derived_id, sniff
-from schemas import errors as codes
+from schemas import ParseFailed
 
 from . import _framing as f
-from ._columns import InColumns, concat_blocks, in_columns, pack_block, result_frames
+from ._columns import (
+    InColumns,
+    ResultPart,
+    concat_blocks,
+    in_columns,
+    output_frames,
+    pack_block,
+)
+from ._requests import Group, decode_requests
 from ._result_limit import DEFAULT_MAX_RESULT_BYTES, bound_results
 from ._startup import process_age_s
 
 log = logging.getLogger(__name__)
 
-_DECODE_CODES = frozenset(
-    {codes.MALFORMED_JSON, codes.MALFORMED_MSGPACK, codes.UNKNOWN_ENCODING, codes.INVALID_UTF8}
-)
 _CLAIM_POLL_S = 0.2  # how often an idle drain looks at its stop flag
 
 
@@ -55,104 +59,73 @@ class DrainSettings:
 # --- one batch: the pure part, testable without processes ------------------------------------
 
 
-class _Group:
-    """Valid requests of one output format, waiting for one `encode_batch` call."""
-
-    __slots__ = ("rows", "texts", "ids", "constraints")
-
-    def __init__(self) -> None:
-        self.rows: list[int] = []  # positions in the input columns
-        self.texts: list[str] = []
-        self.ids: list[str] = []
-        self.constraints: list[Any] = []
-
-
 def parse_records(
-    columns: InColumns, settings: DrainSettings, device: int | None = None, slot: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+    columns: InColumns, settings: DrainSettings, device: int | None = None, slot: int = 0,
+    *, fast: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Output frames for the framed records in `columns`, as one (arena, offsets) block:
     results in input order per format, then dead letters, then one stats frame per batch.
     A result too large to produce is a `result_too_large` dead letter in its place.
 
-    `device` is the GPU this drain uses (its stats name it), None without one."""
-    loose: list[bytes] = []  # frames built one by one: dead letters and stats
-    groups: dict[str, _Group] = {}
-    contents, partitions, offsets = (
-        c.tolist() for c in (columns.content, columns.partition, columns.offset)
-    )
-    for i, value in enumerate(columns.values()):
-        content_type = f.CONTENT_TYPES[contents[i]]
-        try:
-            request = decode_request(value, content_type, settings.max_text_bytes)
-        except InvalidRecord as error:
-            stage = "decode" if error.code in _DECODE_CODES else "validate"
-            aux = f.dead_aux(error.code, stage, error.message)
-            loose.append(f.out_frame(f.DEAD, columns.record(i), aux, f.CONTENT_NONE,
-                                     bytes(value)))  # fmt: skip
-            continue
-        fmt = _output_format(settings.output_format, content_type, value)
-        group = groups.get(fmt) or groups.setdefault(fmt, _Group())
-        group.rows.append(i)
-        group.texts.append(request.text)
-        group.ids.append(request.id or derived_id(settings.input_topic, partitions[i],
-                                                  offsets[i]))  # fmt: skip
-        group.constraints.append(request.constraints)
-    blocks = [_encode_group(columns, group, fmt, settings.backend, (device, slot), loose)
-              for fmt, group in groups.items()]  # fmt: skip
-    return bound_results(concat_blocks([*blocks, pack_block(loose)]), columns,
+    `device` is the GPU this drain uses (its stats name it), None without one. `fast=False`
+    decodes every record one by one (the compiled recogniser's reference)."""
+    groups, loose = decode_requests(columns, settings.input_topic, settings.output_format,
+                                    settings.max_text_bytes, fast)  # fmt: skip
+    parts = [_encode_group(columns, group, settings.backend, (device, slot), loose)
+             for group in groups]  # fmt: skip
+    return bound_results(output_frames(columns, parts, loose), columns,
                          settings.max_result_bytes, settings.max_frame_bytes)  # fmt: skip
 
 
-def _output_format(setting: str, content_type: str | None, value: memoryview) -> str:
-    if setting != "same":
-        return setting
-    return "msgpack" if (content_type or sniff(value)) == MSGPACK else "json"
-
-
 def _encode_group(
-    columns: InColumns, group: _Group, fmt: str, backend: str, where: tuple[int | None, int],
+    columns: InColumns, group: Group, backend: str, where: tuple[int | None, int],
     loose: list[bytes],
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Result frames of one group; its stats frame (and any dead letters) go to `loose`."""
+) -> ResultPart:  # fmt: skip
+    """What the result frames of one group hold; its stats frame (and any dead letters) go
+    to `loose`."""
     gpu_before = kernels.stats()["gpu"] if backend in ("gpu", "auto") else None
     started = time.perf_counter_ns()
-    rows = np.asarray(group.rows, np.int64)
-    batch = kernels.make_batch(group.texts, group.ids, group.constraints, fmt)
+    rows, ids = group.rows, (group.batch.ids, group.batch.id_offsets)
     try:
-        encoded = kernels.encode_batch(batch, backend)
+        encoded = kernels.encode_batch(group.batch, backend)
     except Exception:  # one bad intent must not sink the batch: retry them one by one
         log.exception("batch parse failed; retrying its %d intents one by one", len(rows))
-        rows, batch, encoded = _encode_one_by_one(columns, group, fmt, backend, loose)
+        rows, ids, encoded = _encode_one_by_one(columns, group, backend, loose)
     elapsed_ns = time.perf_counter_ns() - started
     device, slot = where
     details = {"backend": kernels.choose_backend(backend, len(group.rows)), "drain": slot}
     if details["backend"] == "gpu":
         details.update(_gpu_details(gpu_before, kernels.stats(), device))
     loose.append(f.stats_frame(len(group.rows), elapsed_ns, details))
-    return result_frames(rows, columns, f.FORMAT_CODES[fmt], (batch.ids, batch.id_offsets),
-                         (encoded.data, encoded.offsets))  # fmt: skip
+    return rows, f.FORMAT_CODES[group.fmt], ids, (encoded.data, encoded.offsets)
 
 
 def _encode_one_by_one(
-    columns: InColumns, group: _Group, fmt: str, backend: str, loose: list[bytes]
-) -> tuple[np.ndarray, Any, Any]:
+    columns: InColumns, group: Group, backend: str, loose: list[bytes]
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], kernels.EncodedResults]:
     """Encode each intent alone; the ones that fail become dead letters in `loose`."""
     kept: list[int] = []
     results: list[bytes] = []
-    for k, row in enumerate(group.rows):
+    for k, row in enumerate(group.rows.tolist()):
         try:
-            one = kernels.make_batch([group.texts[k]], [group.ids[k]], [group.constraints[k]],
-                                     fmt)  # fmt: skip
-            results.append(kernels.encode_batch(one, backend)[0])
+            results.append(kernels.encode_batch(_one(group.batch, k, k + 1), backend)[0])
             kept.append(k)
         except Exception:
             aux = f.dead_aux(ParseFailed.code, "parse", "the parser failed on this intent")
             source = columns.record(row)
             loose.append(f.out_frame(f.DEAD, source, aux, f.CONTENT_NONE, source.value))
-    batch = kernels.make_batch([group.texts[k] for k in kept], [group.ids[k] for k in kept],
-                               [group.constraints[k] for k in kept], fmt)  # fmt: skip
-    rows = np.asarray([group.rows[k] for k in kept], np.int64)
-    return rows, batch, kernels.EncodedResults(*pack_block(results))
+    ids = pack_block([_one(group.batch, k, k + 1).ids.tobytes() for k in kept])
+    return group.rows[kept], ids, kernels.EncodedResults(*pack_block(results))
+
+
+def _one(batch: kernels.Batch, lo: int, hi: int) -> kernels.Batch:
+    """Intents lo..hi of `batch` as a batch of their own."""
+    t, d, c = batch.text_offsets, batch.id_offsets, batch.constraint_offsets
+    return kernels.Batch(
+        batch.texts[t[lo] : t[hi]], t[lo : hi + 1] - t[lo],
+        batch.ids[d[lo] : d[hi]], d[lo : hi + 1] - d[lo],
+        batch.constraints[c[lo] : c[hi]], c[lo : hi + 1] - c[lo], batch.fmt,
+    )  # fmt: skip
 
 
 def _gpu_details(before: dict[str, Any] | None, after: dict[str, Any], device: int | None) -> dict:
