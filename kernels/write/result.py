@@ -32,17 +32,10 @@ from .._layout import (
     M_LEGACY,
     M_PT,
     M_RF,
-    M_SEN,
     M_TECH,
     M_WELL_FORMED,
-    MARK_FEAT_HI,
-    MARK_FEAT_LO,
-    MARK_TECH_HI,
-    MARK_TECH_LO,
     RF_E,
     RF_S,
-    SEN_E,
-    SEN_S,
     TECH,
     TECH_NEG,
     TECH_WORD,
@@ -55,14 +48,12 @@ from ..tables.rows import (
     R_DEP_FROM,
     R_DEP_REASON_STR,
     R_DEP_TO_STR,
-    R_FEAT_SORTED,
     R_FEAT_STR,
     R_FLOW_STR,
     R_LEGACY_STR,
     R_LENGTHS,
     R_PT_STR,
     R_TECH_CAT_STR,
-    R_TECH_SORTED,
     R_TECH_STR,
     R_W_STR,
 )
@@ -84,12 +75,10 @@ from .keys import (
     K_ETECH,
     K_FEATURES,
     K_FEATURES_C,
-    K_FFOUND,
     K_FLOWS,
     K_FROM,
     K_HINTS,
     K_ID,
-    K_INDEX,
     K_LEXICON,
     K_LEXICON_VERSION,
     K_MATCHED,
@@ -104,8 +93,6 @@ from .keys import (
     K_SENTENCES,
     K_STORY,
     K_TECH_STACK,
-    K_TEXT,
-    K_TFOUND,
     K_TO,
     K_USER,
     K_V,
@@ -114,6 +101,7 @@ from .keys import (
     K_WARNINGS,
     K_WELL,
 )  # fmt: skip
+from .sentences import put_sentences
 from .story import put_story
 from .wire import (
     FMT_MSGPACK,
@@ -279,54 +267,6 @@ def put_dependencies(out, pos, w, meta, tb, fmt):
             pos = put_sid(out, pos, w, tb, tb[1][R_DEP_REASON_STR, r], fmt)
             pos = close_seq(out, pos, w, fmt, True)
             k += 1
-    return close_seq(out, pos, w, fmt, False)
-
-
-@jit
-def put_sorted(out, pos, w, lo, hi, order_row, strings_row, tb, fmt):
-    """Names whose alphabetical ranks are set, in order (order_row maps rank to id)."""
-    pos = open_seq(out, pos, w, fmt, bit_count(lo) + bit_count(hi), False)
-    k = 0
-    for half in range(2):
-        bits = lo if half == 0 else hi
-        while bits:
-            rank = 64 * half + bit_count((bits & -bits) - 1)
-            bits &= bits - 1
-            pos = sep(out, pos, w, fmt, k)
-            pos = put_sid(out, pos, w, tb, tb[1][strings_row, tb[1][order_row, rank]], fmt)
-            k += 1
-    return close_seq(out, pos, w, fmt, False)
-
-
-@jit
-def bit_count(x):
-    """Set bits of a 64-bit int (a sentence names few, so one step per set bit)."""
-    count = 0
-    while x:
-        x &= x - 1
-        count += 1
-    return count
-
-
-@jit
-def put_sentences(out, pos, w, src, rec, marks, meta, tb, fmt, scr):
-    t = src[0]
-    pos = open_seq(out, pos, w, fmt, meta[M_SEN], False)
-    for i in range(meta[M_SEN]):
-        a, b = rec[SEN_S, i], rec[SEN_E, i]
-        t0, t1 = marks[MARK_TECH_LO, i], marks[MARK_TECH_HI, i]
-        f0, f1 = marks[MARK_FEAT_LO, i], marks[MARK_FEAT_HI, i]
-        pos = sep(out, pos, w, fmt, i)
-        pos = open_seq(out, pos, w, fmt, 4, True)
-        pos = put_key(out, pos, w, tb, K_TEXT, fmt, 0)
-        pos = put_text(out, pos, w, t, a, b, False, fmt, scr, meta[M_ESC])
-        pos = put_key(out, pos, w, tb, K_INDEX, fmt, 1)
-        pos = put_uint(out, pos, w, i, fmt)
-        pos = put_key(out, pos, w, tb, K_FFOUND, fmt, 2)
-        pos = put_sorted(out, pos, w, f0, f1, R_FEAT_SORTED, R_FEAT_STR, tb, fmt)
-        pos = put_key(out, pos, w, tb, K_TFOUND, fmt, 3)
-        pos = put_sorted(out, pos, w, t0, t1, R_TECH_SORTED, R_TECH_STR, tb, fmt)
-        pos = close_seq(out, pos, w, fmt, True)
     return close_seq(out, pos, w, fmt, False)
 
 
