@@ -199,6 +199,16 @@ def warm_backends(backend: str, batch_size: int) -> list[str]:
     return sorted({"cpu", kernels.choose_backend("auto", batch_size)})
 
 
+def warm_up_columns() -> InColumns:
+    """One framed JSON request in a writable buffer, as a claim from the ring hands over: a
+    read-only buffer is another numba type, and the first real batch would compile the
+    request and frame loops again (seconds, with partitions already assigned)."""
+    value = b'{"v":1,"id":"warm-up","text":"warm up the parser"}'
+    frame = f.IN_HEADER.pack(0, 0, 0, 4, f.CONTENT_JSON) + b"warm" + value
+    data, offsets = f.pack_frames([frame], [len(frame)])
+    return in_columns(np.frombuffer(data, np.uint8).copy(), offsets)
+
+
 def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
     """Parse one framed request on every backend the drain will use before claiming
     anything, the whole batch step (columns, kernels, result frames, size bounds): the first
@@ -206,15 +216,13 @@ def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
     every drain got past it."""
     before_ms = round(process_age_s() * 1000)
     started = time.perf_counter_ns()
-    value = b'{"v":1,"id":"warm-up","text":"warm up the parser"}'
-    frame = f.IN_HEADER.pack(0, 0, 0, 4, f.CONTENT_JSON) + b"warm" + value
-    data, offsets = f.pack_frames([frame], [len(frame)])
+    columns = warm_up_columns()
     batch = kernels.make_batch(["warm up the parser"], ["warm-up"], None, "json")
     for backend in warm_backends(settings.backend, settings.batch_size):
         kernels.encode_batch(batch, backend)  # raises where the backend cannot run here
         # parse_records would turn that into dead letters; here it loads the frame writers
         warm = dataclasses.replace(settings, backend=backend)
-        parse_records(in_columns(np.frombuffer(data, np.uint8), offsets), warm)
+        parse_records(columns, warm)
     frame = f.warm_frame(os.getpid(), time.perf_counter_ns() - started, before_ms)
     _push_all(outbound, frame, np.array([0, len(frame)], np.int64), stop)
 

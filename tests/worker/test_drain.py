@@ -168,3 +168,26 @@ def test_result_frames_match_the_one_by_one_frames() -> None:
     want = [f.out_frame(f.RESULT, records[r], ids[r], f.CONTENT_MSGPACK, values[r]) for r in rows]
     got = [bytes(data[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
     assert got == want
+
+
+def test_warm_up_columns_have_the_numba_types_of_a_ring_claim():
+    """The drain warms its compiled loops on what a claim from the ring looks like, so the
+    first real batch after the join compiles nothing (a read-only warm-up buffer made the
+    first batch compile the request recogniser and frame writer again: ~20 s here)."""
+    import numba
+
+    from worker._drain import warm_up_columns
+
+    warm = warm_up_columns()
+    with Ring.create(
+        None, capacity_records=64, arena_bytes=1 << 16, max_record_bytes=1 << 12
+    ) as ring:
+        record = _Record(0, b'{"text":"x"}', None, b"k")
+        data, offsets = f.pack_frames(*f.frame_consumer_records(3, [record]))
+        ring.push_many(data, offsets)
+        claim = ring.claim_batch(64)
+        claimed = in_columns(claim.buffer, claim.offsets)
+        assert numba.typeof(warm.buffer) == numba.typeof(claimed.buffer)
+        for name in ("partition", "offset", "timestamp", "content", "value_start", "value_end"):
+            assert numba.typeof(getattr(warm, name)) == numba.typeof(getattr(claimed, name))
+        ring.release(claim)
