@@ -28,21 +28,14 @@ MIN_SECONDS = 1.0
 MIN_REPS = 3
 
 
-def sub_batch(batch: Batch, n: int) -> Batch:
-    """The first n intents of a batch, as views."""
-    t_end, i_end, c_end = batch.text_offsets[n], batch.id_offsets[n], batch.constraint_offsets[n]
-    return Batch(batch.texts[:t_end], batch.text_offsets[: n + 1], batch.ids[:i_end],
-                 batch.id_offsets[: n + 1], batch.constraints[:c_end],
-                 batch.constraint_offsets[: n + 1], batch.fmt)  # fmt: skip
-
-
 def measure(backend: str, batch: Batch) -> tuple[float, int, dict]:
     """(seconds per batch, output bytes, GPU seconds per batch by step) in steady state.
 
     One untimed batch of the same size first (compiles or loads kernels, fills buffer
     pools), then at least MIN_REPS batches and MIN_SECONDS.
     """
-    kernels.encode_batch(sub_batch(batch, 1) if backend == "reference" else batch, backend=backend)
+    warm = slice_batch(batch, 0, 1) if backend == "reference" else batch
+    kernels.encode_batch(warm, backend=backend)
     before = kernels.stats()["gpu"]
     reps, elapsed, out_bytes = 0, 0.0, 0
     while elapsed < MIN_SECONDS or reps < MIN_REPS:
@@ -62,7 +55,7 @@ def measure_devices(devices: list[int], full: Batch, n: int, piece: int) -> dict
     state: one untimed round first, then at least MIN_REPS rounds and MIN_SECONDS)."""
     from kernels import gpu
 
-    batch = sub_batch(full, n)
+    batch = slice_batch(full, 0, n)
     pieces = [slice_batch(batch, lo, min(lo + piece, n)) for lo in range(0, n, piece)]
     gpu.encode_batch_multi(pieces, devices)
     reps, elapsed, out_bytes = 0, 0.0, 0
@@ -164,7 +157,7 @@ def main() -> None:
         for n in sizes:
             if backend == "reference" and n > REFERENCE_MAX:
                 continue
-            batch = sub_batch(full, n)
+            batch = slice_batch(full, 0, n)
             seconds, out_bytes, split = measure(backend, batch)
             rows.append({
                 "backend": backend, "batch": n, "intents_per_s": round(n / seconds),

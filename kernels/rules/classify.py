@@ -158,12 +158,3 @@ def complexity_milli(n_feat, n_tech, n_edges):
     base = 100 if n_feat + n_tech else 0
     raw = base + min(80 * n_feat, 400) + min(50 * n_tech, 300) + min(40 * n_edges, 200)
     return min(1000, raw)
-
-
-@jit_inline
-def bit_count(x):
-    count = 0
-    while x:
-        x &= x - 1
-        count += 1
-    return count

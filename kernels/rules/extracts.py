@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._jit import jit
 from .._layout import ACT_S, FEAT, FEAT_NEG, NO, RF_E, RF_S, WORD_PATTERNS, WORD_START
-from ..scan.text import lower, trim
+from ..scan.text import same_lower, trim
 from ..scan.tokens import lookup, step
 from ..tables.build import FNV_OFFSET
 from ..tables.rows import R_W_FEAT_KEY, R_W_FEAT_NAME
@@ -74,16 +74,6 @@ def collect_hits(t, n, cc, tb, rec, scr, n_starts, first, last, row_s, min_bytes
 
 
 @jit
-def same_span(t, a, b, c, d):
-    if b - a != d - c:
-        return False
-    for k in range(b - a):
-        if lower(t[a + k]) != lower(t[c + k]):
-            return False
-    return True
-
-
-@jit
 def add_hit(t, rec, row_s, count, a, b, cc, min_bytes):
     a, b = trim(t, a, b, cc)
     if b - a > min_bytes and not has_span(t, rec, row_s, count, a, b):
@@ -95,7 +85,7 @@ def add_hit(t, rec, row_s, count, a, b, cc, min_bytes):
 @jit
 def has_span(t, rec, row_s, count, a, b):
     for k in range(count):
-        if same_span(t, rec[row_s, k], rec[row_s + 1, k], a, b):
+        if same_lower(t, rec[row_s, k], rec[row_s + 1, k], a, b):
             return True
     return False
 

@@ -32,7 +32,7 @@ from .._layout import (
     TECH_NEG,
 )  # fmt: skip
 from ..scan.story_tokens import story_scan
-from ..scan.text import lower, skip_spaces
+from ..scan.text import bit_count, lower, skip_spaces
 from ..scan.tokens import scan
 from ..tables.rows import (
     N_LEGACY_TECH,
@@ -46,7 +46,6 @@ from ..write.result import result_size
 from .classify import (
     architecture,
     assign_priorities,
-    bit_count,
     complexity_milli,
     dependency_mask,
     feature_flags,

@@ -81,8 +81,9 @@ from .._story_tokens import G_COMMA as GAP_COMMA
 from .._story_tokens import G_SENT as GAP_SENT
 from .._story_tokens import G_SPACE as GAP_SPACE
 from ..scan.story_tokens import tok_gap
+from ..scan.text import same_lower
 from ..story import _FIRST_STOP, _PERSONA_STOP
-from .story_np import close_np, mask, same_lower, to_vslot
+from .story_np import close_np, mask, to_vslot
 from .story_states import dispatch
 
 

@@ -75,7 +75,7 @@ from .._story_tokens import (
 )  # fmt: skip
 from .._story_tokens import G_SPACE as GAP_SPACE
 from ..scan.story_tokens import tok_gap, tok_mask
-from ..scan.text import lower
+from ..scan.text import same_lower
 
 
 @jit
@@ -103,17 +103,6 @@ def true_subject(k):
 def to_vslot(g):
     """A verb is due: the state VSLOT with no pending adverb or passive."""
     g[G_STATE], g[G_ADV_START], g[G_PASSIVE] = S_VSLOT, -1, 0
-
-
-@jit
-def same_lower(t, a, b, c, d):
-    """t[a:b] and t[c:d] are equal once A-Z are lowered."""
-    if b - a != d - c:
-        return False
-    for k in range(b - a):
-        if lower(t[a + k]) != lower(t[c + k]):
-            return False
-    return True
 
 
 @jit

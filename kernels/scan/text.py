@@ -1,4 +1,4 @@
-"""Byte-level text primitives: UTF-8 decoding, character classes, trimming, literals.
+"""Byte-level primitives: UTF-8 decoding, character classes, trimming, literals, bit counts.
 
 Everything here reads one intent's UTF-8 bytes `t` between `0` and `n` and allocates
 nothing, so the same functions compile for the CPU (`njit`) and for CUDA device code.
@@ -115,3 +115,24 @@ def first_lit_at(t, p, n, tb, first, last):
         if k:
             return k
     return 0
+
+
+@jit
+def same_lower(t, a, b, c, d):
+    """t[a:b] and t[c:d] are equal once A-Z are lowered."""
+    if b - a != d - c:
+        return False
+    for k in range(b - a):
+        if lower(t[a + k]) != lower(t[c + k]):
+            return False
+    return True
+
+
+@jit_inline
+def bit_count(x):
+    """Set bits of a 64-bit int (one step per set bit: the masks here hold few)."""
+    count = 0
+    while x:
+        x &= x - 1
+        count += 1
+    return count

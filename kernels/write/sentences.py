@@ -13,6 +13,7 @@ from .._layout import (
     SEN_E,
     SEN_S,
 )  # fmt: skip
+from ..scan.text import bit_count
 from ..tables.rows import R_FEAT_SORTED, R_FEAT_STR, R_TECH_SORTED, R_TECH_STR
 from .keys import K_FFOUND, K_INDEX, K_TEXT, K_TFOUND
 from .wire import close_seq, open_seq, put_key, put_sid, put_text, put_uint, sep
@@ -32,16 +33,6 @@ def put_sorted(out, pos, w, lo, hi, order_row, strings_row, tb, fmt):
             pos = put_sid(out, pos, w, tb, tb[1][strings_row, tb[1][order_row, rank]], fmt)
             k += 1
     return close_seq(out, pos, w, fmt, False)
-
-
-@jit
-def bit_count(x):
-    """Set bits of a 64-bit int (a sentence names few, so one step per set bit)."""
-    count = 0
-    while x:
-        x &= x - 1
-        count += 1
-    return count
 
 
 @jit
