@@ -76,6 +76,28 @@ def measure_devices(devices: list[int], full: Batch, n: int, piece: int) -> dict
     }  # fmt: skip
 
 
+def set_story(on: bool) -> None:
+    """Parse with or without the user story on every backend (the story-cost rows)."""
+    from kernels import cpu, reference
+
+    cpu.STORY = reference.STORY = on
+    if kernels.gpu_available():
+        from kernels import gpu
+
+        gpu.STORY = on
+
+
+def story_cost(backend: str, batch: Batch, seconds: float) -> dict:
+    """The same batch without the user story: its throughput and the story's share."""
+    set_story(False)
+    try:
+        without, _, _ = measure(backend, batch)
+    finally:
+        set_story(True)
+    return {"no_story_intents_per_s": round(len(batch) / without),
+            "story_cost_pct": round(100 * (1 - without / seconds), 1)}  # fmt: skip
+
+
 def slice_batch(batch: Batch, lo: int, hi: int) -> Batch:
     """Intents [lo, hi) of a batch, as views."""
     t, i, c = batch.text_offsets, batch.id_offsets, batch.constraint_offsets
@@ -139,6 +161,11 @@ def main() -> None:
         default=0,
         help="cap the GPU parse kernel's registers per thread (0: no cap)",
     )
+    parser.add_argument(
+        "--story-cost",
+        action="store_true",
+        help="time every row again without the user story and print the story's share",
+    )
     args = parser.parse_args()
     if args.gpu_max_registers and kernels.gpu_available():
         from kernels import gpu
@@ -166,6 +193,8 @@ def main() -> None:
                 "cpu_threads": args.cpu_threads or os.cpu_count(), "device": device_name(),
                 "commit": commit(), "gpu_max_registers": args.gpu_max_registers,
             })  # fmt: skip
+            if args.story_cost:
+                rows[-1].update(story_cost(backend, batch, seconds))
             if backend == "gpu":  # where a GPU batch's time goes (CUDA events, summed over lanes)
                 rows[-1].update({f"gpu_{k}_ms": round(v * 1e3, 2) for k, v in split.items()})
             print(f"# {rows[-1]}", flush=True)
@@ -186,8 +215,9 @@ def report(rows: list[dict], as_json: bool) -> None:
           f"{'x reference':>13}")  # fmt: skip
     for r in rows:
         speedup = r["intents_per_s"] / ref[r["batch"]] if r["batch"] in ref else float("nan")
+        cost = f"{r['story_cost_pct']:>8}% story" if "story_cost_pct" in r else ""
         print(f"{r['backend']:<10}{r['batch']:>10}{r['intents_per_s']:>14,}{r['mb_per_s']:>10}"
-              f"{r['out_mb_per_s']:>10}{speedup:>13.1f}")  # fmt: skip
+              f"{r['out_mb_per_s']:>10}{speedup:>13.1f}{cost}")  # fmt: skip
     if as_json:
         for r in rows:
             print(orjson.dumps(r).decode())

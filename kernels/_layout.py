@@ -51,3 +51,6 @@ PT_WEB_APP, PT_API, PT_UNKNOWN = 0, 1, 6
 ARCH_MONOLITH, ARCH_MICROSERVICES, ARCH_SERVERLESS, ARCH_EVENT, ARCH_JAMSTACK = 0, 1, 2, 3, 4
 WINDOW, LOOKBACK = 4, 4
 NO = -1
+# A bit the drivers may set on `fmt` for the parse only: skip the user story (an empty
+# block is written). bench/kernels.py's `--story-cost` uses it to time what the story costs.
+PARSE_NO_STORY = 1 << 8

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._api import GPU_TIME_FIELDS
 from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
-from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
+from ._layout import M_OUT_LEN, MARK_ROWS, META, PARSE_NO_STORY, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups
 from .rules.intent import parse_one
 from .tables import packed_tables
@@ -34,6 +34,7 @@ LANES = 3  # streams: one group uploads while another computes and a third downl
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
 THREADS_PER_BLOCK = 128
 MAX_REGISTERS = 0  # per thread of the parse kernel; 0: the compiler's choice (bench knob)
+STORY = True  # bench knob: False parses without the user story (bench.kernels --story-cost)
 
 try:
     import cupy as cp
@@ -236,7 +237,8 @@ class DeviceContext:
             g.meta = cp.empty((max(n, 1), META), cp.int64)
             lengths = g.inputs[1][1:] - g.inputs[1][:-1]
             g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
-            args = (*g.inputs, g.order, dlabel, *self.tables, fmt, *g.work, g.meta)
+            parse_fmt = fmt if STORY else fmt | PARSE_NO_STORY
+            args = (*g.inputs, g.order, dlabel, *self.tables, parse_fmt, *g.work, g.meta)
             self._launch(self.parse_kernel, n, stream, args)
             g.offsets = cp.zeros(n + 1, cp.int64)
             cp.cumsum(g.meta[:n, M_OUT_LEN], out=g.offsets[1:])

@@ -28,6 +28,7 @@ from .._layout import (
     M_TECH,
     M_TOK,
     M_WELL_FORMED,
+    PARSE_NO_STORY,
     TECH,
     TECH_NEG,
 )  # fmt: skip
@@ -60,7 +61,9 @@ from .story import story
 
 @jit
 def parse_one(src, tb, fmt, rec, marks, scr, meta):
-    """Parse intent `src` (see `write.result`) into rec/marks/meta and size its result."""
+    """Parse intent `src` (see `write.result`) into rec/marks/meta and size its result.
+
+    `fmt` is the wire format, plus `PARSE_NO_STORY` to leave the story empty."""
     t, n = src[0], src[1]
     cc = tb[0][R_CHAR_CLASS]
     n_tok, n_starts, n_esc, n_sen, flows, legacy = scan(t, n, cc, tb, rec, marks, scr)
@@ -89,8 +92,8 @@ def parse_one(src, tb, fmt, rec, marks, scr, meta):
     meta[M_FLAT_FEATURES] = n_flat
     meta[M_WELL_FORMED] = 1 if skip_spaces(t, 0, n, cc) < n else 0
     score_confidence(t, rec, meta, n_act, n_feat, n_tech, n_sen)
-    story(t, scr, rec, meta, story_scan(t, n, cc, tb, scr))
-    meta[M_OUT_LEN] = result_size(src, rec, marks, meta, tb, fmt, scr)
+    story(t, scr, rec, meta, 0 if fmt & PARSE_NO_STORY else story_scan(t, n, cc, tb, scr))
+    meta[M_OUT_LEN] = result_size(src, rec, marks, meta, tb, fmt & ~PARSE_NO_STORY, scr)
 
 
 @jit

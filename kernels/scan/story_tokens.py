@@ -24,7 +24,7 @@ from .._story_tokens import (
     G_SENT,
     G_SPACE,
 )
-from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET
+from ..tables.build import CHAR_SPACE, FNV_OFFSET
 from ..tables.rows import (
     N_STORY_SLOT_WORD,
     R_LENGTHS,
@@ -34,7 +34,7 @@ from ..tables.rows import (
     R_STORY_SLOT_KEY,
     R_STORY_SLOT_WORD,
 )
-from .text import char_at, lower
+from .text import char_at, is_word_cp, lower
 from .tokens import step
 
 
@@ -81,11 +81,6 @@ def classify(t, a, b, chars, ascii_only, tb, h):
 
 
 @jit
-def is_word(cp, cc):
-    return cc[cp] == CHAR_ALNUM or cp == 95
-
-
-@jit
 def put_token(scr, k, a, b, mask):
     lo = mask & 0xFFFFFFFF
     scr[STK_S, k], scr[STK_E, k] = a, b
@@ -121,7 +116,7 @@ def story_scan(t, n, cc, tb, scr):
     p = 0
     while p < n:
         cp, k = char_at(t, p)
-        if not is_word(cp, cc):
+        if not is_word_cp(cp, cc):
             if gap != G_SENT:
                 gap = gap_kind(t, p, k, n, cp, cc, gap)
             p += k
@@ -131,11 +126,11 @@ def story_scan(t, n, cc, tb, scr):
         a, h, chars, ascii_only = p, FNV_OFFSET, 0, True
         while p < n:
             cp, k = char_at(t, p)
-            if not is_word(cp, cc):
+            if not is_word_cp(cp, cc):
                 if not ((cp == 45 or cp == 39) and p + 1 < n):
                     break
                 nxt, _ = char_at(t, p + 1)
-                if not is_word(nxt, cc):
+                if not is_word_cp(nxt, cc):
                     break
             for j in range(k):
                 h = step(h, t[p + j])

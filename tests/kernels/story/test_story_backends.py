@@ -27,3 +27,26 @@ def test_backend_story_equals_reference(split, backend):
     assert {f: c.f1 for f, c in kernel_counts.items()} == {
         f: c.f1 for f, c in reference_counts.items()
     }
+
+
+@pytest.mark.parametrize("backend", ["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])
+def test_story_cost_knob_leaves_only_the_story_out(backend, monkeypatch):
+    """bench.kernels --story-cost parses without the story: every other field stays, on every
+    backend alike, and the story block is the empty one."""
+    from kernels import cpu, reference
+
+    texts = ["As a UI designer, I want to redesign the Resources page", "Build a CLI in Go"]
+    batch = kernels.make_batch(texts, ["a", "b"], None, "json")
+    with_story = [orjson.loads(r) for r in kernels.encode_batch(batch, backend).to_list()]
+    monkeypatch.setattr(cpu, "STORY", False)
+    monkeypatch.setattr(reference, "STORY", False)
+    if backend == "gpu":
+        from kernels import gpu
+
+        monkeypatch.setattr(gpu, "STORY", False)
+    without = kernels.encode_batch(batch, backend).to_list()
+    assert without == kernels.encode_batch(batch, "reference", label=backend).to_list()
+    assert with_story[0]["story"]["persona"] == "UI designer"
+    for full, bare in zip(with_story, map(orjson.loads, without), strict=True):
+        assert bare["story"] == {"persona": None, "actions": [], "entities": [], "benefit": None}
+        assert {**full, "story": bare["story"]} == bare
