@@ -196,7 +196,10 @@ def main() -> None:
             if args.story_cost:
                 rows[-1].update(story_cost(backend, batch, seconds))
             if backend == "gpu":  # where a GPU batch's time goes (CUDA events, summed over lanes)
+                from kernels import gpu
+
                 rows[-1].update({f"gpu_{k}_ms": round(v * 1e3, 2) for k, v in split.items()})
+                rows[-1].update({f"{k}_regs": v for k, v in gpu.kernel_registers().items()})
             print(f"# {rows[-1]}", flush=True)
     for devices in [d for d in args.device_sets.split(";") if d]:
         for n in sizes:

@@ -24,7 +24,7 @@ from ._api import GPU_TIME_FIELDS
 from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, PARSE_NO_STORY, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups
-from .rules.intent import parse_one
+from .rules.intent import finish_one, parse_one, parse_rules
 from .tables import packed_tables
 from .write.result import write_result
 from .write.wire import FMT_JSON, FMT_MSGPACK
@@ -35,6 +35,7 @@ _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
 THREADS_PER_BLOCK = 128
 MAX_REGISTERS = 0  # per thread of the parse kernel; 0: the compiler's choice (bench knob)
 STORY = True  # bench knob: False parses without the user story (bench.kernels --story-cost)
+SPLIT_STORY = False  # bench knob: the parse as two kernels (rules, then story and size)
 
 try:
     import cupy as cp
@@ -98,6 +99,34 @@ if cuda is not None:
         parse_one(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
 
     _parse_kernel = cuda.jit(cache=True)(_parse_body)
+
+    # The same parse as two kernels: the G-Rump rules, then the user story and the size.
+    # Each gets its own register budget (bench knob SPLIT_STORY).
+    @cuda.jit(cache=True)
+    def _rules_kernel(
+        texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
+        rec, marks, scr, meta,
+    ):  # fmt: skip
+        j = cuda.grid(1)
+        if j >= len(toff) - 1:
+            return
+        i = order[j]
+        arrays = (texts, toff, ids, ioff, cons, coff)
+        src, r, m, s = _views(arrays, i, label, rec, marks, scr)
+        parse_rules(src, (u8, i32, i64, u64), r, m, s, meta[i])
+
+    @cuda.jit(cache=True)
+    def _finish_kernel(
+        texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
+        rec, marks, scr, meta,
+    ):  # fmt: skip
+        j = cuda.grid(1)
+        if j >= len(toff) - 1:
+            return
+        i = order[j]
+        arrays = (texts, toff, ids, ioff, cons, coff)
+        src, r, m, s = _views(arrays, i, label, rec, marks, scr)
+        finish_one(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
 
     @cuda.jit(cache=True)
     def _write_kernel(
@@ -239,7 +268,11 @@ class DeviceContext:
             g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
             parse_fmt = fmt if STORY else fmt | PARSE_NO_STORY
             args = (*g.inputs, g.order, dlabel, *self.tables, parse_fmt, *g.work, g.meta)
-            self._launch(self.parse_kernel, n, stream, args)
+            if SPLIT_STORY:
+                self._launch(_rules_kernel, n, stream, args)
+                self._launch(_finish_kernel, n, stream, args)
+            else:
+                self._launch(self.parse_kernel, n, stream, args)
             g.offsets = cp.zeros(n + 1, cp.int64)
             cp.cumsum(g.meta[:n, M_OUT_LEN], out=g.offsets[1:])
             g.events[2].record(stream)
@@ -278,6 +311,17 @@ class DeviceContext:
             dev.append(d)
             at += size
         return dev
+
+
+def kernel_registers() -> dict[str, int]:
+    """Registers per thread of each kernel compiled so far (what bounds its occupancy)."""
+    found = {}
+    for name, kernel in (("parse", _parse_kernel), ("rules", _rules_kernel),
+                         ("finish", _finish_kernel), ("write", _write_kernel)):  # fmt: skip
+        if kernel.overloads:
+            regs = kernel.get_regs_per_thread()
+            found[name] = max(regs.values()) if isinstance(regs, dict) else int(regs)
+    return found
 
 
 def _record_times(g: _Group) -> None:

@@ -64,6 +64,13 @@ def parse_one(src, tb, fmt, rec, marks, scr, meta):
     """Parse intent `src` (see `write.result`) into rec/marks/meta and size its result.
 
     `fmt` is the wire format, plus `PARSE_NO_STORY` to leave the story empty."""
+    parse_rules(src, tb, rec, marks, scr, meta)
+    finish_one(src, tb, fmt, rec, marks, scr, meta)
+
+
+@jit
+def parse_rules(src, tb, rec, marks, scr, meta):
+    """The scan and every G-Rump rule (the GPU runs this and `finish_one` as two kernels)."""
     t, n = src[0], src[1]
     cc = tb[0][R_CHAR_CLASS]
     n_tok, n_starts, n_esc, n_sen, flows, legacy = scan(t, n, cc, tb, rec, marks, scr)
@@ -92,6 +99,13 @@ def parse_one(src, tb, fmt, rec, marks, scr, meta):
     meta[M_FLAT_FEATURES] = n_flat
     meta[M_WELL_FORMED] = 1 if skip_spaces(t, 0, n, cc) < n else 0
     score_confidence(t, rec, meta, n_act, n_feat, n_tech, n_sen)
+
+
+@jit
+def finish_one(src, tb, fmt, rec, marks, scr, meta):
+    """The user story of intent `src`, then its result's exact size."""
+    t, n = src[0], src[1]
+    cc = tb[0][R_CHAR_CLASS]
     story(t, scr, rec, meta, 0 if fmt & PARSE_NO_STORY else story_scan(t, n, cc, tb, scr))
     meta[M_OUT_LEN] = result_size(src, rec, marks, meta, tb, fmt & ~PARSE_NO_STORY, scr)
 
