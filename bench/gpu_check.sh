@@ -26,8 +26,8 @@ for d in $(seq 0 $((devices - 1))); do
 done
 wait
 tail -n 3 "$OUT"/parity-gpu*.txt
-# 3. every backend on one corpus, all cores for the CPU
-"$PYTHON" -m bench.kernels --json --sizes "$SIZES" | tee "$OUT/kernels.txt" | grep -v '^{'
+# 3. every backend on one corpus, all cores for the CPU, each row again without the story
+"$PYTHON" -m bench.kernels --json --sizes "$SIZES" --story-cost | tee "$OUT/kernels.txt" | grep -v '^{'
 # 4. one GPU against all of them through the multi-device path, utilisation sampled
 nvidia-smi dmon -s u -d 1 >"$OUT/dmon.txt" 2>&1 &
 dmon=$!
