@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 
 import numba
+from numba.core import types
+from numba.core.registry import CPUDispatcher
 
 _HERE = Path(__file__).parent
 
@@ -39,10 +41,35 @@ def _cache_dir() -> str:
 
 CACHE_DIR = _cache_dir()
 numba.config.CACHE_DIR = CACHE_DIR  # read when each cached function below is decorated
+
+
+class _OneOverload(CPUDispatcher):
+    """A dispatcher that compiles one overload per argument type, never per constant.
+
+    numba types a constant argument (`0`, `True`, a module-level int) as a literal and
+    compiles the callee, and its whole call tree, once per value. Compile time is what
+    that costs; LLVM still folds the constants where it inlines the callee."""
+
+    def get_call_template(self, args, kws):  # type: ignore[no-untyped-def]
+        args = tuple(types.unliteral(a) for a in args)
+        kws = {k: types.unliteral(v) for k, v in kws.items()}
+        return super().get_call_template(args, kws)
+
+
+def _njit(**options):  # type: ignore[no-untyped-def]
+    def decorate(func):  # type: ignore[no-untyped-def]
+        plain = numba.njit(cache=True, nogil=True, _nrt=False, **options)(func)
+        dispatcher = _OneOverload(py_func=func, targetoptions=plain.targetoptions)
+        dispatcher.enable_caching()
+        return dispatcher
+
+    return decorate
+
+
 # Stage functions allocate nothing and return no arrays, so they run without reference
 # counting (`_nrt=False`): otherwise every call that passes the tables or a view pays
 # atomic increments and decrements, which cost more than the scan itself.
-jit = numba.njit(cache=True, nogil=True, _nrt=False)
+jit = _njit()
 # Tiny helpers called per byte or per field: inlined where they are called, since a call
 # passes every array argument as a bundle of scalars.
-jit_inline = numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
+jit_inline = _njit(inline="always")
