@@ -44,16 +44,22 @@ numba.config.CACHE_DIR = CACHE_DIR  # read when each cached function below is de
 
 
 class _OneOverload(CPUDispatcher):
-    """A dispatcher that compiles one overload per argument type, never per constant.
+    """A dispatcher that compiles one overload per argument type, not one per int constant.
 
-    numba types a constant argument (`0`, `True`, a module-level int) as a literal and
-    compiles the callee, and its whole call tree, once per value. Compile time is what
-    that costs; LLVM still folds the constants where it inlines the callee."""
+    numba types a constant argument (`0`, a module-level row number) as a literal and
+    compiles the callee, and its whole call tree, once per value. Ints lose nothing by
+    being plain: LLVM still folds them where it inlines the callee. Bool constants stay
+    literal: they pick whole code paths (the writer's size-or-write `w`), and folding
+    those before LLVM keeps the write pass fast."""
 
     def get_call_template(self, args, kws):  # type: ignore[no-untyped-def]
-        args = tuple(types.unliteral(a) for a in args)
-        kws = {k: types.unliteral(v) for k, v in kws.items()}
+        args = tuple(_plain(a) for a in args)
+        kws = {k: _plain(v) for k, v in kws.items()}
         return super().get_call_template(args, kws)
+
+
+def _plain(t):  # type: ignore[no-untyped-def]
+    return t if isinstance(t, types.BooleanLiteral) else types.unliteral(t)
 
 
 def _njit(**options):  # type: ignore[no-untyped-def]
@@ -69,7 +75,16 @@ def _njit(**options):  # type: ignore[no-untyped-def]
 # Stage functions allocate nothing and return no arrays, so they run without reference
 # counting (`_nrt=False`): otherwise every call that passes the tables or a view pays
 # atomic increments and decrements, which cost more than the scan itself.
-jit = _njit()
-# Tiny helpers called per byte or per field: inlined where they are called, since a call
-# passes every array argument as a bundle of scalars.
-jit_inline = _njit(inline="always")
+# Each one is compiled once to its own LLVM module, which every caller links in and
+# optimises again (so a deep chain of calls re-optimises the tree below it at each level).
+# `forceinline` is set either way, since a callee inherits its caller's when unset.
+jit = _njit(forceinline=False)
+# Tiny helpers called per byte or per field: inlined by LLVM (`alwaysinline`) where they
+# are called, since a call passes every array argument as a bundle of scalars. Inlining
+# them earlier, in numba's IR (`inline="always"`), types and lowers their body again at
+# every call site, nested helpers within helpers: minutes of compile time.
+jit_inline = _njit(forceinline=True)
+# A layer with one caller that only calls on (a wrapper, a dispatch over cases): merged
+# into its caller's numba IR, so it adds no module that links and re-optimises the whole
+# tree below it once more.
+jit_merged = _njit(inline="always")
