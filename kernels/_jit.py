@@ -1,4 +1,4 @@
-"""The one numba decorator of the kernels, with an on-disk cache that cannot go stale.
+"""The kernels' numba decorators, with an on-disk cache that cannot go stale.
 
 numba's cache notices when a function's own file changes, not when a constant it imports
 from another file does. The kernels share constants across modules, so the cache lives in
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numba
@@ -52,19 +53,25 @@ class _OneOverload(CPUDispatcher):
     literal: they pick whole code paths (the writer's size-or-write `w`), and folding
     those before LLVM keeps the write pass fast."""
 
-    def get_call_template(self, args, kws):  # type: ignore[no-untyped-def]
+    def get_call_template(self, args: tuple, kws: dict) -> tuple:
         args = tuple(_plain(a) for a in args)
         kws = {k: _plain(v) for k, v in kws.items()}
         return super().get_call_template(args, kws)
 
 
-def _plain(t):  # type: ignore[no-untyped-def]
+def _plain(t: types.Type) -> types.Type:
     return t if isinstance(t, types.BooleanLiteral) else types.unliteral(t)
 
 
-def _njit(**options):  # type: ignore[no-untyped-def]
-    def decorate(func):  # type: ignore[no-untyped-def]
-        plain = numba.njit(cache=True, nogil=True, _nrt=False, **options)(func)
+# Only other compiled code calls these functions (`cpu._parse`, `cpu._write` are the entry
+# points), so they need no wrappers to be called from Python: each costs compile time.
+_INNER = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+
+
+def _njit(**options: object) -> Callable[[Callable], _OneOverload]:
+    def decorate(func: Callable) -> _OneOverload:
+        # numba.njit checks and completes the options; the dispatcher is built from them
+        plain = numba.njit(cache=True, nogil=True, _nrt=False, **_INNER, **options)(func)
         dispatcher = _OneOverload(py_func=func, targetoptions=plain.targetoptions)
         dispatcher.enable_caching()
         return dispatcher
