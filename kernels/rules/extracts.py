@@ -6,7 +6,7 @@ and kept in pattern order, as the reference lists them.
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit, jit_merged
 from .._layout import ACT_S, FEAT, FEAT_NEG, NO, RF_E, RF_S, WORD_PATTERNS, WORD_START
 from ..scan.text import same_lower, trim
 from ..scan.tokens import lookup, step
@@ -33,7 +33,7 @@ ACTOR_AS, ACTOR_ROLE, ACTOR_WORD, ACTOR_FOR = 0, 1, 2, 3
 FEATURE_VERB, FEATURE_WITH, FEATURE_WORD = 4, 5, 6
 
 
-@jit
+@jit_merged
 def match_pattern(t, p, n, cc, tb, pattern):
     """(match end or -1, group start, group end) of one legacy pattern at word start p."""
     if pattern == ACTOR_AS:
@@ -90,7 +90,7 @@ def has_span(t, rec, row_s, count, a, b):
     return False
 
 
-@jit
+@jit_merged
 def actors(t, n, cc, tb, rec, scr, n_starts):
     return collect_hits(t, n, cc, tb, rec, scr, n_starts, ACTOR_AS, ACTOR_FOR, ACT_S, 1)
 

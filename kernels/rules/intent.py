@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit, jit_merged
 from .._layout import (
     ACT_E,
     ACT_S,
@@ -59,7 +59,7 @@ from .matches import find, match_features, match_tech, negate
 from .story import story
 
 
-@jit
+@jit_merged
 def parse_one(src, tb, fmt, rec, marks, scr, meta):
     """Parse intent `src` (see `write.result`) into rec/marks/meta and size its result.
 

@@ -7,7 +7,7 @@ handlers mirror the reference's one for one (`kernels.story` states the rules).
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit, jit_merged
 from .._layout import (
     G_ADV_START,
     G_AFTER_ADV,
@@ -216,7 +216,7 @@ def dedupe(t, rec, row_s, row_e, count):
     return kept
 
 
-@jit
+@jit_merged
 def story(t, scr, rec, g, n_tok):
     """Extract the user story of t from its n_tok story tokens into rec and g (meta)."""
     g[M_STORY_TOK] = n_tok

@@ -8,7 +8,7 @@ list, lexicon strings from the string table) so every result's offset is known b
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit, jit_merged
 from .._layout import (
     ACT_E,
     ACT_S,
@@ -356,13 +356,13 @@ def encode_one(out, pos, w, src, rec, marks, meta, tb, fmt, scr):
     return close_seq(out, pos, w, fmt, True)
 
 
-@jit
+@jit_merged
 def result_size(src, rec, marks, meta, tb, fmt, scr):
     """Exact encoded size of an intent's result, without writing a byte."""
     return encode_one(src[4][:0], 0, False, src, rec, marks, meta, tb, fmt, scr)
 
 
-@jit
+@jit_merged
 def write_result(out, pos, src, rec, marks, meta, tb, fmt):
     """Write an intent's result at out[pos:]; returns its end."""
     return encode_one(out, pos, True, src, rec, marks, meta, tb, fmt, rec)
