@@ -68,7 +68,7 @@ def parse_one(src, tb, fmt, rec, marks, scr, meta):
     finish_one(src, tb, fmt, rec, marks, scr, meta)
 
 
-@jit
+@jit_merged
 def parse_rules(src, tb, rec, marks, scr, meta):
     """The scan and every G-Rump rule (the GPU runs this and `finish_one` as two kernels)."""
     t, n = src[0], src[1]
@@ -101,7 +101,7 @@ def parse_rules(src, tb, rec, marks, scr, meta):
     score_confidence(t, rec, meta, n_act, n_feat, n_tech, n_sen)
 
 
-@jit
+@jit_merged
 def finish_one(src, tb, fmt, rec, marks, scr, meta):
     """The user story of intent `src`, then its result's exact size."""
     t, n = src[0], src[1]
