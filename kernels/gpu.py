@@ -1,8 +1,9 @@
 """The CUDA backend: the CPU backend's stage functions compiled for the GPU, run as a pipeline.
 
 A batch is cut into groups spread over LANES streams. Each group is uploaded from page-
-locked staging (H2D), parsed and sized by one thread per intent (threads take intents in
-order of length, so a warp's threads do similar work), and prefix-summed on the device.
+locked staging (H2D), parsed by one thread per intent in two kernels (rules, then the user
+story and the result's size; threads take intents in order of length, so a warp's threads
+do similar work), and prefix-summed on the device.
 Once every group's size is known, one page-locked arena is taken for the whole batch; then
 each group's write kernel fills a device buffer that is copied (D2H) straight into its
 place in that arena. Lanes overlap one group's copies with another's kernels. Several GPUs:
@@ -24,7 +25,7 @@ from ._api import GPU_TIME_FIELDS
 from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, PARSE_NO_STORY, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups
-from .rules.intent import finish_one, parse_one, parse_rules
+from .rules.intent import finish_one, parse_rules
 from .tables import packed_tables
 from .write.result import write_result
 from .write.wire import FMT_JSON, FMT_MSGPACK
@@ -33,9 +34,8 @@ GROUP_BYTES = 32 << 20  # text bytes per group: ~100 B of device records per tex
 LANES = 3  # streams: one group uploads while another computes and a third downloads
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
 THREADS_PER_BLOCK = 128
-MAX_REGISTERS = 0  # per thread of the parse kernel; 0: the compiler's choice (bench knob)
+MAX_REGISTERS = 0  # per thread of the parse kernels; 0: the compiler's choice (bench knob)
 STORY = True  # bench knob: False parses without the user story (bench.kernels --story-cost)
-SPLIT_STORY = False  # bench knob: the parse as two kernels (rules, then story and size)
 
 try:
     import cupy as cp
@@ -86,24 +86,10 @@ if cuda is not None:
         )
 
     # Kernels take flat arrays (tuples are built inside): what numba-cuda marshals reliably.
-    def _parse_body(
-        texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
-        rec, marks, scr, meta,
-    ):  # fmt: skip
-        j = cuda.grid(1)
-        if j >= len(toff) - 1:
-            return
-        i = order[j]
-        arrays = (texts, toff, ids, ioff, cons, coff)
-        src, r, m, s = _views(arrays, i, label, rec, marks, scr)
-        parse_one(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
-
-    _parse_kernel = cuda.jit(cache=True)(_parse_body)
-
-    # The same parse as two kernels: the G-Rump rules, then the user story and the size.
-    # Each gets its own register budget (bench knob SPLIT_STORY).
-    @cuda.jit(cache=True)
-    def _rules_kernel(
+    # The parse runs as two kernels, the G-Rump rules and then the user story with the
+    # result's size: each gets its own register budget and a warp diverges over one kind of
+    # work at a time (one fused kernel was a fifth slower at 1M intents).
+    def _rules_body(
         texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
         rec, marks, scr, meta,
     ):  # fmt: skip
@@ -115,8 +101,7 @@ if cuda is not None:
         src, r, m, s = _views(arrays, i, label, rec, marks, scr)
         parse_rules(src, (u8, i32, i64, u64), r, m, s, meta[i])
 
-    @cuda.jit(cache=True)
-    def _finish_kernel(
+    def _finish_body(
         texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
         rec, marks, scr, meta,
     ):  # fmt: skip
@@ -127,6 +112,9 @@ if cuda is not None:
         arrays = (texts, toff, ids, ioff, cons, coff)
         src, r, m, s = _views(arrays, i, label, rec, marks, scr)
         finish_one(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
+
+    _rules_kernel = cuda.jit(cache=True)(_rules_body)
+    _finish_kernel = cuda.jit(cache=True)(_finish_body)
 
     @cuda.jit(cache=True)
     def _write_kernel(
@@ -202,9 +190,12 @@ class DeviceContext:
     ) -> None:
         self.device = device
         self.threads = threads_per_block
-        # a register cap trades spills for occupancy; such a variant is compiled, not cached
-        self.parse_kernel = (
-            cuda.jit(max_registers=max_registers)(_parse_body) if max_registers else _parse_kernel
+        # a register cap trades spills for occupancy; such variants are compiled, not cached
+        capped = cuda.jit(max_registers=max_registers) if max_registers else None
+        self.parse_kernels = (
+            (capped(_rules_body), capped(_finish_body))
+            if capped
+            else (_rules_kernel, _finish_kernel)
         )
         with cp.cuda.Device(device):
             self.tables = tuple(cp.asarray(a) for a in packed_tables())
@@ -268,11 +259,8 @@ class DeviceContext:
             g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
             parse_fmt = fmt if STORY else fmt | PARSE_NO_STORY
             args = (*g.inputs, g.order, dlabel, *self.tables, parse_fmt, *g.work, g.meta)
-            if SPLIT_STORY:
-                self._launch(_rules_kernel, n, stream, args)
-                self._launch(_finish_kernel, n, stream, args)
-            else:
-                self._launch(self.parse_kernel, n, stream, args)
+            for kernel in self.parse_kernels:
+                self._launch(kernel, n, stream, args)
             g.offsets = cp.zeros(n + 1, cp.int64)
             cp.cumsum(g.meta[:n, M_OUT_LEN], out=g.offsets[1:])
             g.events[2].record(stream)
@@ -316,8 +304,8 @@ class DeviceContext:
 def kernel_registers() -> dict[str, int]:
     """Registers per thread of each kernel compiled so far (what bounds its occupancy)."""
     found = {}
-    for name, kernel in (("parse", _parse_kernel), ("rules", _rules_kernel),
-                         ("finish", _finish_kernel), ("write", _write_kernel)):  # fmt: skip
+    for name, kernel in (("rules", _rules_kernel), ("finish", _finish_kernel),
+                         ("write", _write_kernel)):  # fmt: skip
         if kernel.overloads:
             regs = kernel.get_regs_per_thread()
             found[name] = max(regs.values()) if isinstance(regs, dict) else int(regs)
