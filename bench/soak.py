@@ -43,7 +43,7 @@ from bench._fleet import (
     shm_segments,
     startup_steps,
 )
-from bench._soak_io import Ledger, Producer, Reader
+from bench._soak_io import TICK_S, Ledger, Producer, Reader
 from bench._soak_report import (
     WINDOW_S,
     Restart,
@@ -159,7 +159,7 @@ class Soak:
         sampler = asyncio.create_task(self._sample(rate))
         chaos = asyncio.create_task(self._chaos())
         try:
-            await producer.paced(rate, a.minutes * 60, lambda: False)
+            await producer.paced(rate, a.minutes * 60, lambda: False, a.tick_ms / 1000)
             self.producing = False
             await producer.flush()
             await chaos
@@ -186,8 +186,12 @@ class Soak:
 
     async def _restart(self, kind: str) -> None:
         victim = self.fleet.oldest()
-        restart = Restart(kind, self.now())
+        surge = kind == "term" and self.args.surge
+        restart = Restart(kind, self.now(), started_s=self.now())
         self.restarts.append(restart)
+        if surge:  # a Kubernetes rolling update's default: the new pod is ready first
+            replacement = await self._start_replica()
+            restart.ready_s = restart.signalled_s = self.now()
         signalled_wall = time.time()
         victim.signal(signal.SIGTERM if kind == "term" else signal.SIGKILL)
         code = await asyncio.to_thread(victim.wait, 60.0)
@@ -198,11 +202,14 @@ class Soak:
         self.fleet.retire(victim)
         _say(
             f"[{restart.signalled_s:5.0f}s] SIG{kind.upper()} replica {victim.number}: exit "
-            f"{code} after {restart.exited_s - restart.signalled_s:.1f} s; starting another"
+            f"{code} after {restart.exited_s - restart.signalled_s:.1f} s"
+            + ("" if surge else "; starting another")
         )
         survivors = [r for r in self.fleet.replicas if r is not victim]
-        replacement = await self._start_replica()
-        restart.ready_s = self.now()
+        if not surge:
+            restart.started_s = self.now()
+            replacement = await self._start_replica()
+            restart.ready_s = self.now()
         # what a survivor's log says: signal → partitions moved; the replacement's start-up
         taken = [first_line_after(self._log(r), "assigned", signalled_wall) for r in survivors]
         moved = [wall for wall in taken if wall is not None]
@@ -233,7 +240,7 @@ class Soak:
             assert self.window is not None
             self.window.lag.append(lag)
             for r in self.restarts:
-                if r.ready_s is not None and r.recovered_s is None and lag <= near_zero:
+                if r.done_s is not None and r.recovered_s is None and lag <= near_zero:
                     r.recovered_s = self.now()
             self._add_cpu()
             if self.now() >= self.window.start_s + WINDOW_S:
@@ -364,6 +371,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="intents/s (0: half of what the replicas sustain, measured first)",
     )
     p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--tick-ms", type=float, default=TICK_S * 1000,
+                   help="the producer sends what is due this often (Tansu: fewer, larger "
+                        "batches keep its fetches fast)")  # fmt: skip
     p.add_argument("--replicas", type=int, default=2)
     p.add_argument("--drains", type=int, default=1, help="drain processes per replica")
     p.add_argument("--backend", default="cpu", choices=("auto", "cpu", "gpu", "reference"))
@@ -383,6 +393,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="S",
         help="SIGKILL the oldest replica every S s and start it again",
     )
+    p.add_argument("--surge", action="store_true",
+                   help="with --restart-every: start the replacement and wait until it is "
+                        "ready before the SIGTERM (maxSurge 1, as docker/k8s deploys)")  # fmt: skip
     p.add_argument("--idle-s", type=float, default=30.0, help="idle CPU window before traffic")
     p.add_argument("--calibrate-records", type=int, default=20_000)
     p.add_argument(
