@@ -86,7 +86,8 @@ class Soak:
     async def run(self) -> dict:
         a = self.args
         await create_topics(
-            self.broker.bootstrap, {TOPICS[0]: a.partitions, TOPICS[1]: a.partitions, TOPICS[2]: 1}
+            self.broker.bootstrap,
+            {TOPICS[0]: a.partitions, TOPICS[1]: a.output_partitions, TOPICS[2]: 1},
         )
         reader = Reader(self.broker.bootstrap, TOPICS[1], TOPICS[2], self.ledger, self._latencies)
         reader_stop = asyncio.Event()
@@ -378,6 +379,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--drains", type=int, default=1, help="drain processes per replica")
     p.add_argument("--backend", default="cpu", choices=("auto", "cpu", "gpu", "reference"))
     p.add_argument("--partitions", type=int, default=8)
+    p.add_argument("--output-partitions", type=int, default=2,
+                   help="of soak.out: each result batch is split over them, and Tansu's "
+                        "fetches slow as a partition's batches add up")  # fmt: skip
     chaos = p.add_mutually_exclusive_group()
     chaos.add_argument(
         "--restart-every",
