@@ -66,9 +66,11 @@ class Soak:
     def __init__(self, args: argparse.Namespace, broker: LocalBroker) -> None:
         self.args, self.broker = args, broker
         self.log_dir = Path(args.out_dir)
+        batching = ("--batch-size", str(args.batch_size),
+                    "--max-batch-wait-ms", str(args.max_batch_wait_ms))  # fmt: skip
         self.fleet = Fleet(ReplicaSettings(
             broker.bootstrap, TOPICS, "soak", args.backend, args.drains, self.log_dir,
-            args.session_timeout_ms, extra=("--batch-size", str(args.batch_size))))  # fmt: skip
+            args.session_timeout_ms, extra=batching))  # fmt: skip
         self.ledger = Ledger()
         self.restarts: list[Restart] = []
         self.rows: list[dict] = []
@@ -410,6 +412,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--session-timeout-ms", type=int, default=2_000)
     p.add_argument("--batch-size", type=int, default=2048, help="the worker's default batch")
+    p.add_argument("--max-batch-wait-ms", type=int, default=20,
+                   help="the workers' (longer: fewer, larger result batches)")  # fmt: skip
     p.add_argument("--start-timeout-s", type=float, default=600.0,
                    help="a cold numba cache compiles for minutes")  # fmt: skip
     p.add_argument("--drain-timeout-s", type=float, default=60.0)
@@ -422,6 +426,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
+    if args.plot:
+        import matplotlib  # noqa: F401 - fail now, not after a ten-minute run
+
     args.out_dir = args.out_dir or tempfile.mkdtemp(prefix="grump-soak-")
     _say(f"logs in {args.out_dir}")
     with LocalBroker(log_path=Path(args.out_dir) / "broker.log") as broker:
