@@ -213,11 +213,20 @@ class Soak:
             restart.started_s = self.now()
             replacement = await self._start_replica()
             restart.ready_s = self.now()
-        # what a survivor's log says: signal → partitions moved; the replacement's start-up
-        taken = [first_line_after(self._log(r), "assigned", signalled_wall) for r in survivors]
-        moved = [wall for wall in taken if wall is not None]
-        restart.handover_s = min(moved) - signalled_wall if moved else None
+        restart.handover_s = await self._handover_s(survivors, signalled_wall)
         restart.startup = startup_steps(self._log(replacement)) or None
+
+    async def _handover_s(self, survivors: list[Replica], signalled_wall: float) -> float | None:
+        """Signal → a survivor logs its new assignment. With a surge the old replica's exit
+        can come before that rebalance ends: wait for it up to 10 s."""
+        for _ in range(50):
+            taken = [first_line_after(self._log(r), "assigned", signalled_wall)
+                     for r in survivors]  # fmt: skip
+            moved = [wall for wall in taken if wall is not None]
+            if moved:
+                return min(moved) - signalled_wall
+            await asyncio.sleep(0.2)
+        return None
 
     def _log(self, replica: Replica) -> Path:
         return self.log_dir / f"replica-{replica.number}.log"
