@@ -106,7 +106,7 @@ def summarize(rows: list[dict], latencies: list[tuple[float, np.ndarray]],
         "p99_ms_window_max": max((row["p99_ms"] for row in calm_rows), default=0.0),
         "p99_ms_restarts": p99_restarts, "max_ms_restarts": top_restarts,
         "windows": len(rows), "windows_restart": len(restart_windows),
-        "rss_growth_pct": rss_growth_pct(rows),
+        "rss_growth_pct": rss_growth_pct(rows), "anon_growth_pct": rss_growth_pct(rows, "anon_mb"),
         "lag_recovery_s_max": round(max(recoveries), 1) if recoveries else None,
         "unrecovered_restarts": sum(1 for r in restarts if r.recovered_s is None),
         "restart_s_max": _longest(r.done_s - r.begun_s for r in restarts
@@ -125,11 +125,11 @@ def _longest(values: Any) -> float | None:
     return round(max(found), 1) if found else None
 
 
-def rss_growth_pct(rows: list[dict]) -> float | None:
-    """Fleet RSS (parents + drains) in the window at minute 2 (a third of the run if shorter)
-    against the last window; restart windows are skipped at both ends, since a replacement
-    starts small."""
-    usable = [row for row in rows if not row["restart"] and row.get("rss_mb")]
+def rss_growth_pct(rows: list[dict], key: str = "rss_mb") -> float | None:
+    """Fleet RSS (parents + drains; `anon_mb`: its anonymous part, without the ring pages
+    first touched) in the window at minute 2 (a third of the run if shorter) against the
+    last window; restart windows are skipped at both ends, since a replacement starts small."""
+    usable = [row for row in rows if not row["restart"] and row.get(key)]
     if len(usable) < 2:
         return None
     span = rows[-1]["t_s"]
@@ -138,7 +138,7 @@ def rss_growth_pct(rows: list[dict]) -> float | None:
     last = usable[-1]
     if first is None or first is last:
         return None
-    return round((last["rss_mb"] / first["rss_mb"] - 1) * 100, 1)
+    return round((last[key] / first[key] - 1) * 100, 1)
 
 
 # --- output ---------------------------------------------------------------------------------
