@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 WINDOW_S = 10.0
-SETTLE_S = 10.0  # a restart's window span ends this long after the replacement is ready
+SETTLE_S = 10.0  # a restart's window span ends this long after it is done
 
 
 @dataclass
@@ -20,10 +20,22 @@ class Restart:
     recovered_s: float | None = None  # lag back under the threshold after `ready_s`
     handover_s: float | None = None  # signal → another replica logs its new assignment
     startup: dict[str, float] | None = None  # the replacement's start-up steps (its log)
+    started_s: float | None = None  # the replacement began; before the signal with a surge
+
+    @property
+    def begun_s(self) -> float:
+        return min(self.signalled_s, self.started_s if self.started_s is not None else 1e18)
+
+    @property
+    def done_s(self) -> float | None:
+        """The replacement ready and the old replica gone (a kill's exit is the signal)."""
+        if self.ready_s is None or self.exited_s is None:
+            return None
+        return max(self.ready_s, self.exited_s)
 
     def span(self, end_s: float) -> tuple[float, float]:
-        ready = self.ready_s if self.ready_s is not None else end_s
-        return self.signalled_s, ready + SETTLE_S
+        done = self.done_s
+        return self.begun_s, (done if done is not None else end_s) + SETTLE_S
 
 
 @dataclass
@@ -69,7 +81,8 @@ def histogram_quantile(q: float, buckets: dict[float, float]) -> float | None:
 
 
 def mark_restarts(rows: list[dict], restarts: list[Restart], end_s: float) -> None:
-    """A window is a restart window when it overlaps signal → replacement ready + SETTLE_S."""
+    """A window is a restart window when it overlaps the restart (signal, or the
+    replacement's start with a surge → replacement ready and old replica gone) + SETTLE_S."""
     for row in rows:
         start, stop = row["t_s"] - WINDOW_S, row["t_s"]
         spans = [r.span(end_s) for r in restarts]
@@ -86,18 +99,18 @@ def summarize(rows: list[dict], latencies: list[tuple[float, np.ndarray]],
     p50, p99, top = _quantiles_ms(np.concatenate(calm) if calm else np.empty(0))
     _, p99_restarts, top_restarts = _quantiles_ms(np.concatenate(rough) if rough else np.empty(0))
     calm_rows = [row for row in rows if not row["restart"] and row["results"]]
-    recoveries = [r.recovered_s - r.ready_s for r in restarts
-                  if r.recovered_s is not None and r.ready_s is not None]  # fmt: skip
+    recoveries = [r.recovered_s - r.done_s for r in restarts
+                  if r.recovered_s is not None and r.done_s is not None]  # fmt: skip
     return {
         "p50_ms": p50, "p99_ms": p99, "max_ms": top,
         "p99_ms_window_max": max((row["p99_ms"] for row in calm_rows), default=0.0),
         "p99_ms_restarts": p99_restarts, "max_ms_restarts": top_restarts,
         "windows": len(rows), "windows_restart": len(restart_windows),
-        "rss_growth_pct": rss_growth_pct(rows),
+        "rss_growth_pct": rss_growth_pct(rows), "anon_growth_pct": rss_growth_pct(rows, "anon_mb"),
         "lag_recovery_s_max": round(max(recoveries), 1) if recoveries else None,
         "unrecovered_restarts": sum(1 for r in restarts if r.recovered_s is None),
-        "restart_s_max": _longest(r.ready_s - r.signalled_s for r in restarts
-                                  if r.ready_s is not None),  # fmt: skip
+        "restart_s_max": _longest(r.done_s - r.begun_s for r in restarts
+                                  if r.done_s is not None),  # fmt: skip
         "stop_s_max": _longest(r.exited_s - r.signalled_s for r in restarts
                                if r.exited_s is not None and r.kind == "term"),  # fmt: skip
         "handover_s": [None if r.handover_s is None else round(r.handover_s, 2)
@@ -112,11 +125,11 @@ def _longest(values: Any) -> float | None:
     return round(max(found), 1) if found else None
 
 
-def rss_growth_pct(rows: list[dict]) -> float | None:
-    """Fleet RSS (parents + drains) in the window at minute 2 (a third of the run if shorter)
-    against the last window; restart windows are skipped at both ends, since a replacement
-    starts small."""
-    usable = [row for row in rows if not row["restart"] and row.get("rss_mb")]
+def rss_growth_pct(rows: list[dict], key: str = "rss_mb") -> float | None:
+    """Fleet RSS (parents + drains; `anon_mb`: its anonymous part, without the ring pages
+    first touched) in the window at minute 2 (a third of the run if shorter) against the
+    last window; restart windows are skipped at both ends, since a replacement starts small."""
+    usable = [row for row in rows if not row["restart"] and row.get(key)]
     if len(usable) < 2:
         return None
     span = rows[-1]["t_s"]
@@ -125,7 +138,7 @@ def rss_growth_pct(rows: list[dict]) -> float | None:
     last = usable[-1]
     if first is None or first is last:
         return None
-    return round((last["rss_mb"] / first["rss_mb"] - 1) * 100, 1)
+    return round((last[key] / first[key] - 1) * 100, 1)
 
 
 # --- output ---------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from bench._fleet import (
     shm_segments,
     startup_steps,
 )
-from bench._soak_io import Ledger, Producer, Reader
+from bench._soak_io import TICK_S, Ledger, Producer, Reader
 from bench._soak_report import (
     WINDOW_S,
     Restart,
@@ -66,9 +66,11 @@ class Soak:
     def __init__(self, args: argparse.Namespace, broker: LocalBroker) -> None:
         self.args, self.broker = args, broker
         self.log_dir = Path(args.out_dir)
+        batching = ("--batch-size", str(args.batch_size),
+                    "--max-batch-wait-ms", str(args.max_batch_wait_ms))  # fmt: skip
         self.fleet = Fleet(ReplicaSettings(
             broker.bootstrap, TOPICS, "soak", args.backend, args.drains, self.log_dir,
-            args.session_timeout_ms, extra=("--batch-size", str(args.batch_size))))  # fmt: skip
+            args.session_timeout_ms, extra=batching))  # fmt: skip
         self.ledger = Ledger()
         self.restarts: list[Restart] = []
         self.rows: list[dict] = []
@@ -86,7 +88,8 @@ class Soak:
     async def run(self) -> dict:
         a = self.args
         await create_topics(
-            self.broker.bootstrap, {TOPICS[0]: a.partitions, TOPICS[1]: a.partitions, TOPICS[2]: 1}
+            self.broker.bootstrap,
+            {TOPICS[0]: a.partitions, TOPICS[1]: a.output_partitions, TOPICS[2]: 1},
         )
         reader = Reader(self.broker.bootstrap, TOPICS[1], TOPICS[2], self.ledger, self._latencies)
         reader_stop = asyncio.Event()
@@ -159,7 +162,7 @@ class Soak:
         sampler = asyncio.create_task(self._sample(rate))
         chaos = asyncio.create_task(self._chaos())
         try:
-            await producer.paced(rate, a.minutes * 60, lambda: False)
+            await producer.paced(rate, a.minutes * 60, lambda: False, a.tick_ms / 1000)
             self.producing = False
             await producer.flush()
             await chaos
@@ -186,8 +189,12 @@ class Soak:
 
     async def _restart(self, kind: str) -> None:
         victim = self.fleet.oldest()
-        restart = Restart(kind, self.now())
+        surge = kind == "term" and self.args.surge
+        restart = Restart(kind, self.now(), started_s=self.now())
         self.restarts.append(restart)
+        if surge:  # a Kubernetes rolling update's default: the new pod is ready first
+            replacement = await self._start_replica()
+            restart.ready_s = restart.signalled_s = self.now()
         signalled_wall = time.time()
         victim.signal(signal.SIGTERM if kind == "term" else signal.SIGKILL)
         code = await asyncio.to_thread(victim.wait, 60.0)
@@ -198,16 +205,28 @@ class Soak:
         self.fleet.retire(victim)
         _say(
             f"[{restart.signalled_s:5.0f}s] SIG{kind.upper()} replica {victim.number}: exit "
-            f"{code} after {restart.exited_s - restart.signalled_s:.1f} s; starting another"
+            f"{code} after {restart.exited_s - restart.signalled_s:.1f} s"
+            + ("" if surge else "; starting another")
         )
         survivors = [r for r in self.fleet.replicas if r is not victim]
-        replacement = await self._start_replica()
-        restart.ready_s = self.now()
-        # what a survivor's log says: signal → partitions moved; the replacement's start-up
-        taken = [first_line_after(self._log(r), "assigned", signalled_wall) for r in survivors]
-        moved = [wall for wall in taken if wall is not None]
-        restart.handover_s = min(moved) - signalled_wall if moved else None
+        if not surge:
+            restart.started_s = self.now()
+            replacement = await self._start_replica()
+            restart.ready_s = self.now()
+        restart.handover_s = await self._handover_s(survivors, signalled_wall)
         restart.startup = startup_steps(self._log(replacement)) or None
+
+    async def _handover_s(self, survivors: list[Replica], signalled_wall: float) -> float | None:
+        """Signal → a survivor logs its new assignment. With a surge the old replica's exit
+        can come before that rebalance ends: wait for it up to 10 s."""
+        for _ in range(50):
+            taken = [first_line_after(self._log(r), "assigned", signalled_wall)
+                     for r in survivors]  # fmt: skip
+            moved = [wall for wall in taken if wall is not None]
+            if moved:
+                return min(moved) - signalled_wall
+            await asyncio.sleep(0.2)
+        return None
 
     def _log(self, replica: Replica) -> Path:
         return self.log_dir / f"replica-{replica.number}.log"
@@ -233,7 +252,7 @@ class Soak:
             assert self.window is not None
             self.window.lag.append(lag)
             for r in self.restarts:
-                if r.ready_s is not None and r.recovered_s is None and lag <= near_zero:
+                if r.done_s is not None and r.recovered_s is None and lag <= near_zero:
                     r.recovered_s = self.now()
             self._add_cpu()
             if self.now() >= self.window.start_s + WINDOW_S:
@@ -364,10 +383,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="intents/s (0: half of what the replicas sustain, measured first)",
     )
     p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--tick-ms", type=float, default=TICK_S * 1000,
+                   help="the producer sends what is due this often (Tansu: fewer, larger "
+                        "batches keep its fetches fast)")  # fmt: skip
     p.add_argument("--replicas", type=int, default=2)
     p.add_argument("--drains", type=int, default=1, help="drain processes per replica")
     p.add_argument("--backend", default="cpu", choices=("auto", "cpu", "gpu", "reference"))
     p.add_argument("--partitions", type=int, default=8)
+    p.add_argument("--output-partitions", type=int, default=2,
+                   help="of soak.out: each result batch is split over them, and Tansu's "
+                        "fetches slow as a partition's batches add up")  # fmt: skip
     chaos = p.add_mutually_exclusive_group()
     chaos.add_argument(
         "--restart-every",
@@ -383,6 +408,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="S",
         help="SIGKILL the oldest replica every S s and start it again",
     )
+    p.add_argument("--surge", action="store_true",
+                   help="with --restart-every: start the replacement and wait until it is "
+                        "ready before the SIGTERM (maxSurge 1, as docker/k8s deploys)")  # fmt: skip
     p.add_argument("--idle-s", type=float, default=30.0, help="idle CPU window before traffic")
     p.add_argument("--calibrate-records", type=int, default=20_000)
     p.add_argument(
@@ -393,6 +421,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--session-timeout-ms", type=int, default=2_000)
     p.add_argument("--batch-size", type=int, default=2048, help="the worker's default batch")
+    p.add_argument("--max-batch-wait-ms", type=int, default=20,
+                   help="the workers' (longer: fewer, larger result batches)")  # fmt: skip
     p.add_argument("--start-timeout-s", type=float, default=600.0,
                    help="a cold numba cache compiles for minutes")  # fmt: skip
     p.add_argument("--drain-timeout-s", type=float, default=60.0)
@@ -405,6 +435,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
+    if args.plot:
+        import matplotlib  # noqa: F401 - fail now, not after a ten-minute run
+
     args.out_dir = args.out_dir or tempfile.mkdtemp(prefix="grump-soak-")
     _say(f"logs in {args.out_dir}")
     with LocalBroker(log_path=Path(args.out_dir) / "broker.log") as broker:

@@ -8,11 +8,12 @@ Tansu 0.6.0 (memory storage) behaviour handled here, each checked against the bi
 - Group generations start at 0, where aiokafka skips LeaveGroup: `stop_consumer` sends it.
 - ListOffsets(latest) returns the last batch's base offset + 1, not the high watermark:
   `read_topic` finishes on an empty poll instead of trusting end offsets.
-- A Fetch is answered when its max wait runs out, not when records arrive meanwhile, so a
-  record can wait up to that long before the worker sees it: the consumer asks for 100 ms
-  (one record every 137 ms waited 115 ms at the median with aiokafka's default 500 ms,
-  20 ms at 100 ms). On Kafka, which answers once data arrives, it only sets how often an
-  idle consumer polls.
+- A Fetch at the log's end is answered when its max wait runs out, not when records arrive
+  meanwhile (with records already there it is answered at once), so a record can wait up
+  to that long before the worker sees it: the consumer starts at 100 ms (one record every
+  137 ms waited 115 ms at the median with aiokafka's default 500 ms, 20 ms at 100 ms) and
+  ingest changes it with `set_fetch_wait` (short while records flow, long when idle). On
+  Kafka, which answers once data arrives, it only sets how often an idle consumer polls.
 """
 
 from __future__ import annotations
@@ -354,6 +355,14 @@ async def start_consumer(
         return consumer
 
     return await retry_with_backoff(attempt, what="consumer start", deadline_s=connect_deadline_s)
+
+
+def set_fetch_wait(consumer: AIOKafkaConsumer, max_wait_ms: int) -> None:
+    """The max wait of the consumer's next Fetch requests (one in flight keeps its own).
+
+    aiokafka reads the attribute for every request it builds; it has no public setter
+    (private: pyproject pins aiokafka, tests/worker/test_aiokafka_pin.py checks it)."""
+    consumer._fetcher._fetch_max_wait_ms = max_wait_ms
 
 
 async def fetch_batches(

@@ -7,6 +7,7 @@ import re
 from importlib.metadata import version
 from pathlib import Path
 
+from aiokafka.consumer.fetcher import Fetcher
 from aiokafka.consumer.group_coordinator import GroupCoordinator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,3 +26,8 @@ def test_the_private_leave_group_call_exists_with_the_signature_used() -> None:
     parameters = list(inspect.signature(GroupCoordinator._send_req).parameters)
     assert parameters[:2] == ["self", "request"]
     assert "generation" in GroupCoordinator.__init__.__code__.co_names  # set in __init__
+
+
+def test_the_fetcher_reads_its_max_wait_for_every_request() -> None:
+    """set_fetch_wait changes Fetcher._fetch_max_wait_ms between requests."""
+    assert "_fetch_max_wait_ms" in Fetcher._get_actions_per_node.__code__.co_names
