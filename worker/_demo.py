@@ -81,7 +81,7 @@ def _warm_kernels(backend: str, progress: IO[str]) -> None:
     chosen = kernels.choose_backend(backend, 1 << 20)  # what a large batch would use
     if chosen == "reference":
         return
-    print(f"loading the {chosen} kernels (the first run compiles them: a few minutes) ...",
+    print(f"loading the {chosen} kernels (the first run compiles them: a minute or two) ...",
           file=progress, flush=True)  # fmt: skip
     started = time.monotonic()
     kernels.encode_batch(kernels.make_batch(["Build a CLI"], ["warm-up"]), chosen)

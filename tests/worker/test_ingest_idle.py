@@ -15,20 +15,25 @@ from worker._kafka import start_producer
 from worker._metrics import Metrics
 
 
+def _ingest_of(consumer: AIOKafkaConsumer, ring: Ring, topic: str) -> Ingest:
+    """An ingest loop over the consumer, assigned the topic's four partitions."""
+    tps = [TopicPartition(topic, p) for p in range(4)]
+    consumer.assign(tps)
+    delivery = Delivery(topic, Metrics())
+    delivery.assigned.update(tps)
+
+    async def no_dead_letters(_frames: list[bytes]) -> None:
+        raise AssertionError("no record here is a dead letter")
+
+    return Ingest(consumer, ring, delivery, Metrics(), 1_000, no_dead_letters)
+
+
 def test_an_idle_ingest_loop_wakes_rarely(bootstrap: str, fresh_topic: str) -> None:
     async def scenario(ring: Ring) -> int:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
         await consumer.start()
         try:
-            tps = [TopicPartition(fresh_topic, p) for p in range(4)]
-            consumer.assign(tps)
-            delivery = Delivery(fresh_topic, Metrics())
-            delivery.assigned.update(tps)
-
-            async def no_dead_letters(_frames: list[bytes]) -> None:
-                raise AssertionError("nothing was consumed")
-
-            ingest = Ingest(consumer, ring, delivery, Metrics(), 1_000, no_dead_letters)
+            ingest = _ingest_of(consumer, ring, fresh_topic)
             rounds = 0
             check = ingest._apply_backpressure
 
@@ -63,15 +68,7 @@ def test_fetch_waits_are_short_while_records_flow_and_long_when_idle(
         producer = await start_producer(bootstrap, idempotence="off")
         await consumer.start()
         try:
-            tps = [TopicPartition(fresh_topic, p) for p in range(4)]
-            consumer.assign(tps)
-            delivery = Delivery(fresh_topic, Metrics())
-            delivery.assigned.update(tps)
-
-            async def no_dead_letters(_frames: list[bytes]) -> None:
-                raise AssertionError("no record is too large")
-
-            ingest = Ingest(consumer, ring, delivery, Metrics(), 1_000, no_dead_letters)
+            ingest = _ingest_of(consumer, ring, fresh_topic)
             task = asyncio.create_task(ingest.run())
             seen = [await _fetch_wait_becomes(consumer, lambda ms: ms > 100)]
             await (await producer.send(fresh_topic, b'{"v":1,"id":"1","text":"x"}', partition=0))
