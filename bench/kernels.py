@@ -78,13 +78,7 @@ def measure_devices(devices: list[int], full: Batch, n: int, piece: int) -> dict
 
 def set_story(on: bool) -> None:
     """Parse with or without the user story on every backend (the story-cost rows)."""
-    from kernels import cpu, reference
-
-    cpu.STORY = reference.STORY = on
-    if kernels.gpu_available():
-        from kernels import gpu
-
-        gpu.STORY = on
+    kernels.batch.STORY = on
 
 
 def story_cost(backend: str, batch: Batch, seconds: float) -> dict:

@@ -17,7 +17,12 @@ import msgpack
 import numpy as np
 import orjson
 
+from ._layout import PARSE_NO_STORY
+
 FORMATS = ("json", "msgpack")
+# Bench knob, read by every backend at each batch: False parses without the user story
+# (an empty block is written), so bench/kernels.py --story-cost can time what it costs.
+STORY = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,12 @@ def pack(parts: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     np.cumsum([len(p) for p in parts], out=offsets[1:])
     data = np.frombuffer(b"".join(parts), dtype=np.uint8)
     return data, offsets
+
+
+def parse_format(fmt: int) -> int:
+    """The `fmt` a batch kernel's parse pass takes: the wire format, flagged when the story
+    is off (the write pass takes the wire format alone)."""
+    return fmt if STORY else fmt | PARSE_NO_STORY
 
 
 def groups(text_offsets: np.ndarray, group_bytes: int) -> list[tuple[int, int]]:

@@ -19,8 +19,8 @@ import numpy as np
 from numba import njit
 
 from ._jit import CACHE_DIR  # noqa: F401  (sets the cache directory before decorating)
-from ._layout import M_OUT_LEN, MARK_ROWS, META, PARSE_NO_STORY, REC_ROWS, SCR_ROWS
-from .batch import Batch, EncodedResults, groups
+from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
+from .batch import Batch, EncodedResults, groups, parse_format
 from .rules.intent import parse_one
 from .tables import packed_tables
 from .write.result import write_result
@@ -29,7 +29,6 @@ from .write.wire import FMT_JSON, FMT_MSGPACK
 GROUP_BYTES = 16 << 20  # text bytes per group: its records take ~72 bytes per text byte
 CHUNK = 256  # fewest intents per parallel task (each allocates one scratch table)
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
-STORY = True  # bench knob: False parses without the user story (bench.kernels --story-cost)
 
 
 @njit(cache=True, nogil=True)
@@ -132,9 +131,9 @@ def encode_batch(
     meta = np.zeros((n, META), np.int64)
     offsets = np.zeros(n + 1, np.int64)
     parts = []
+    parse_fmt = parse_format(fmt)
     for lo, hi in groups(batch.text_offsets, group_bytes):
         rec, marks = _buffers.take(int(batch.text_offsets[hi] - batch.text_offsets[lo]), hi - lo)
-        parse_fmt = fmt if STORY else fmt | PARSE_NO_STORY
         _run_chunks(_parse, lo, hi, arrays, label_bytes, tb, parse_fmt, rec, marks, meta[lo:hi])
         group_off = np.zeros(n + 1, np.int64)
         np.cumsum(meta[lo:hi, M_OUT_LEN], out=group_off[lo + 1 : hi + 1])

@@ -23,8 +23,8 @@ import numpy as np
 
 from ._api import GPU_TIME_FIELDS
 from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
-from ._layout import M_OUT_LEN, MARK_ROWS, META, PARSE_NO_STORY, REC_ROWS, SCR_ROWS
-from .batch import Batch, EncodedResults, groups
+from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
+from .batch import Batch, EncodedResults, groups, parse_format
 from .rules.intent import finish_one, parse_rules
 from .tables import packed_tables
 from .write.result import write_result
@@ -35,7 +35,6 @@ LANES = 3  # streams: one group uploads while another computes and a third downl
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
 THREADS_PER_BLOCK = 128
 MAX_REGISTERS = 0  # per thread of the parse kernels; 0: the compiler's choice (bench knob)
-STORY = True  # bench knob: False parses without the user story (bench.kernels --story-cost)
 
 try:
     import cupy as cp
@@ -257,8 +256,7 @@ class DeviceContext:
             g.meta = cp.empty((max(n, 1), META), cp.int64)
             lengths = g.inputs[1][1:] - g.inputs[1][:-1]
             g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
-            parse_fmt = fmt if STORY else fmt | PARSE_NO_STORY
-            args = (*g.inputs, g.order, dlabel, *self.tables, parse_fmt, *g.work, g.meta)
+            args = (*g.inputs, g.order, dlabel, *self.tables, parse_format(fmt), *g.work, g.meta)
             for kernel in self.parse_kernels:
                 self._launch(kernel, n, stream, args)
             g.offsets = cp.zeros(n + 1, cp.int64)

@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import batch
 from . import lexicon as lx
 from .story import empty_story, extract_story
 
-STORY = True  # bench knob: False leaves the user story empty (bench.kernels --story-cost)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 TECH_BY_ALIAS = {a: (c, cat) for c, cat, aliases in lx.TECH for a in (c, *aliases)}
@@ -355,6 +355,6 @@ def parse(text: str, constraints: Any, intent_id: str) -> dict[str, Any]:
         "dependency_graph": edges,
         "sentences": [annotate_sentence(i, s) for i, s in enumerate(sents)],
         "verification": verification(text, features, len(feature_list)),
-        "story": extract_story(text) if STORY else empty_story(),
+        "story": extract_story(text) if batch.STORY else empty_story(),
         "parser": {"backend": "reference", "lexicon": lx.LEXICON_VERSION},
     }

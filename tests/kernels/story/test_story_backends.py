@@ -33,17 +33,10 @@ def test_backend_story_equals_reference(split, backend):
 def test_story_cost_knob_leaves_only_the_story_out(backend, monkeypatch):
     """bench.kernels --story-cost parses without the story: every other field stays, on every
     backend alike, and the story block is the empty one."""
-    from kernels import cpu, reference
-
     texts = ["As a UI designer, I want to redesign the Resources page", "Build a CLI in Go"]
     batch = kernels.make_batch(texts, ["a", "b"], None, "json")
     with_story = [orjson.loads(r) for r in kernels.encode_batch(batch, backend).to_list()]
-    monkeypatch.setattr(cpu, "STORY", False)
-    monkeypatch.setattr(reference, "STORY", False)
-    if backend == "gpu":
-        from kernels import gpu
-
-        monkeypatch.setattr(gpu, "STORY", False)
+    monkeypatch.setattr(kernels.batch, "STORY", False)
     without = kernels.encode_batch(batch, backend).to_list()
     assert without == kernels.encode_batch(batch, "reference", label=backend).to_list()
     assert with_story[0]["story"]["persona"] == "UI designer"
