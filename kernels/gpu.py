@@ -98,7 +98,7 @@ if cuda is not None:
         i = order[j]
         arrays = (texts, toff, ids, ioff, cons, coff)
         src, r, m, s = _views(arrays, i, label, rec, marks, scr)
-        parse_rules(src, (u8, i32, i64, u64), r, m, s, meta[i])
+        parse_rules(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
 
     def _finish_body(
         texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,

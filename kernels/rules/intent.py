@@ -25,6 +25,7 @@ from .._layout import (
     M_RF,
     M_SEN,
     M_STARTS,
+    M_STORY_TOK,
     M_TECH,
     M_TOK,
     M_WELL_FORMED,
@@ -32,7 +33,6 @@ from .._layout import (
     TECH,
     TECH_NEG,
 )  # fmt: skip
-from ..scan.story_tokens import story_scan
 from ..scan.text import bit_count, lower, skip_spaces
 from ..scan.tokens import scan
 from ..tables.rows import (
@@ -64,16 +64,20 @@ def parse_one(src, tb, fmt, rec, marks, scr, meta):
     """Parse intent `src` (see `write.result`) into rec/marks/meta and size its result.
 
     `fmt` is the wire format, plus `PARSE_NO_STORY` to leave the story empty."""
-    parse_rules(src, tb, rec, marks, scr, meta)
+    parse_rules(src, tb, fmt, rec, marks, scr, meta)
     finish_one(src, tb, fmt, rec, marks, scr, meta)
 
 
 @jit_merged
-def parse_rules(src, tb, rec, marks, scr, meta):
+def parse_rules(src, tb, fmt, rec, marks, scr, meta):
     """The scan and every G-Rump rule (the GPU runs this and `finish_one` as two kernels)."""
     t, n = src[0], src[1]
     cc = tb[0][R_CHAR_CLASS]
-    n_tok, n_starts, n_esc, n_sen, flows, legacy = scan(t, n, cc, tb, rec, marks, scr)
+    with_story = (fmt & PARSE_NO_STORY) == 0
+    n_tok, n_starts, n_esc, n_sen, flows, legacy, n_story = scan(
+        t, n, cc, tb, rec, marks, scr, with_story
+    )
+    meta[M_STORY_TOK] = n_story
     negate(scr, n_tok, tb)
     n_tech = match_tech(scr, rec, n_tok, tb)
     n_feat = match_features(scr, rec, n_tok, tb)
@@ -103,10 +107,8 @@ def parse_rules(src, tb, rec, marks, scr, meta):
 
 @jit_merged
 def finish_one(src, tb, fmt, rec, marks, scr, meta):
-    """The user story of intent `src`, then its result's exact size."""
-    t, n = src[0], src[1]
-    cc = tb[0][R_CHAR_CLASS]
-    story(t, scr, rec, meta, 0 if fmt & PARSE_NO_STORY else story_scan(t, n, cc, tb, scr))
+    """The user story of intent `src` (from the scan's story tokens), then its result's size."""
+    story(src[0], scr, rec, meta, 0 if fmt & PARSE_NO_STORY else meta[M_STORY_TOK])
     meta[M_OUT_LEN] = result_size(src, rec, marks, meta, tb, fmt & ~PARSE_NO_STORY, scr)
 
 

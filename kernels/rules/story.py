@@ -3,11 +3,13 @@
 `story` fills the intent's persona and benefit spans, its actions and entities (deduplicated,
 A-Z case-insensitively, keeping the first and or-ing `primary`) and their counts; the
 handlers mirror the reference's one for one (`kernels.story` states the rules).
+The handlers and helpers are `jit_inline`: the machine compiles to one loop, with no call
+per token that passes every array as a bundle of scalars (a third of its time, measured).
 """
 
 from __future__ import annotations
 
-from .._jit import jit, jit_merged
+from .._jit import jit, jit_inline, jit_merged
 from .._layout import (
     G_ADV_START,
     G_AFTER_ADV,
@@ -113,7 +115,7 @@ def find_persona(scr, g, n):
     return -1, -1
 
 
-@jit
+@jit_inline
 def clause_break(t, scr, rec, g, benefit_at, state):
     close_np(t, scr, rec, g)
     if g[G_BEN_START] < 0:
@@ -123,7 +125,7 @@ def clause_break(t, scr, rec, g, benefit_at, state):
     g[G_STATE] = state
 
 
-@jit
+@jit_inline
 def cue(t, scr, rec, g, i):
     """Benefit connectives and subordinators, seen in every state. True when consumed."""
     k, n = mask(scr, g, i), g[M_STORY_TOK]
@@ -150,7 +152,7 @@ def cue(t, scr, rec, g, i):
     return False
 
 
-@jit
+@jit_inline
 def apply_gap(t, scr, rec, g, i):
     """Apply the punctuation after token i."""
     gap = tok_gap(scr, i)
@@ -167,7 +169,7 @@ def apply_gap(t, scr, rec, g, i):
         g[G_PRIMARY], g[G_STATE], g[G_IMP_OK] = 0, S_CLAUSE, 0
 
 
-@jit
+@jit_inline
 def reset(g, start, imperative_ok):
     g[G_STATE], g[G_PRIMARY], g[G_IMP_OK] = S_CLAUSE, 1, 1 if imperative_ok else 0
     g[G_REDO], g[G_NEXT], g[G_COMMA], g[G_START] = 0, 0, 0, start

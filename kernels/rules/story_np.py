@@ -7,7 +7,7 @@ mirrors the function of the same name in `kernels._story_machine`, rule for rule
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit_inline
 from .._layout import (
     G_ADV_START,
     G_AFTER_ADV,
@@ -78,34 +78,34 @@ from ..scan.story_tokens import tok_gap, tok_mask
 from ..scan.text import same_lower
 
 
-@jit
+@jit_inline
 def mask(scr, g, i):
     return tok_mask(scr, g[M_STORY_TOK], i)
 
 
-@jit
+@jit_inline
 def joined(scr, g, i):
     """Token i and i+1 are separated by whitespace only."""
     return i + 1 < g[M_STORY_TOK] and tok_gap(scr, i) == GAP_SPACE
 
 
-@jit
+@jit_inline
 def is_content(k):
     return (k & FUNCTION) == 0
 
 
-@jit
+@jit_inline
 def true_subject(k):
     return (k & C_SUBJ) != 0 and (k & C_OBJ) == 0
 
 
-@jit
+@jit_inline
 def to_vslot(g):
     """A verb is due: the state VSLOT with no pending adverb or passive."""
     g[G_STATE], g[G_ADV_START], g[G_PASSIVE] = S_VSLOT, -1, 0
 
 
-@jit
+@jit_inline
 def open_np(g, role):
     g[G_NP_START], g[G_NP_END], g[G_NP_WORDS], g[G_NP_NEG], g[G_NP_DET] = -1, -1, 0, 0, 0
     g[G_NP_ROLE] = role
@@ -114,14 +114,14 @@ def open_np(g, role):
     g[G_STATE] = S_SUBJ if role == R_SUBJ else S_NP
 
 
-@jit
+@jit_inline
 def np_add(g, i):
     if g[G_NP_WORDS] == 0:
         g[G_NP_START] = i
     g[G_NP_END], g[G_NP_WORDS] = i, g[G_NP_WORDS] + 1
 
 
-@jit
+@jit_inline
 def keep_entity(t, scr, g):
     first, last = g[G_NP_START], g[G_NP_END]
     if g[G_NP_WORDS] == 0 or g[G_NP_NEG]:
@@ -141,7 +141,7 @@ def keep_entity(t, scr, g):
     return ps < 0 or not same_lower(t, scr[STK_S, first], scr[STK_E, last], ps, pe)
 
 
-@jit
+@jit_inline
 def close_np(t, scr, rec, g):
     """Emit the open phrase as an entity when it names one; the phrase registers reset."""
     if g[G_NP_WORDS]:
@@ -160,7 +160,7 @@ def close_np(t, scr, rec, g):
     g[G_NP_WORDS], g[G_NP_START], g[G_NP_END] = 0, -1, -1
 
 
-@jit
+@jit_inline
 def demote_wanted(rec, g):
     """The verb wanted of a phrase has its own object: the phrase was only its agent."""
     j = g[G_PEND_ENT]
@@ -169,7 +169,7 @@ def demote_wanted(rec, g):
     g[G_PEND_ENT], g[G_PEND_VERB] = -1, 0
 
 
-@jit
+@jit_inline
 def emit_verb(scr, rec, g, i):
     k = mask(scr, g, i)
     first = g[G_ADV_START] if g[G_ADV_START] >= 0 else i
@@ -191,7 +191,7 @@ def emit_verb(scr, rec, g, i):
     g[G_STATE] = S_COMP if k & C_LINK and last == i else S_AFTER_VERB
 
 
-@jit
+@jit_inline
 def subject_verb(scr, g, i):
     """Inside a subject phrase of one word or more: is token i the clause's verb?"""
     k = mask(scr, g, i)
@@ -201,7 +201,7 @@ def subject_verb(scr, g, i):
     return (k & C_VB) != 0 and (mask(scr, g, g[G_NP_END]) & C_ENDS_S) != 0
 
 
-@jit
+@jit_inline
 def coordinated_verb(scr, g, j, comma):
     """After a phrase and a conjunction (or comma), does token j start another verb?"""
     k = mask(scr, g, j)
@@ -215,7 +215,7 @@ def coordinated_verb(scr, g, j, comma):
     return is_content(nxt) and (comma or g[G_LAST_ROLE] != R_PREP)
 
 
-@jit
+@jit_inline
 def to_clause(scr, g, i):
     """'to' after a verb or phrase: an infinitive of purpose before a base form, else a PP."""
     nxt = mask(scr, g, i + 1)
@@ -226,7 +226,7 @@ def to_clause(scr, g, i):
         open_pp(scr, g, i)
 
 
-@jit
+@jit_inline
 def open_pp(scr, g, i):
     g[G_STATE] = S_PP
     g[G_PREP_GERUND] = 1 if mask(scr, g, i) & C_GPREP else 0

@@ -6,7 +6,7 @@ and may ask (G_REDO) to see the same token again.
 
 from __future__ import annotations
 
-from .._jit import jit
+from .._jit import jit_inline
 from .._layout import (
     G_ADV_START,
     G_AFTER_ADV,
@@ -92,7 +92,7 @@ from .story_np import (
 )  # fmt: skip
 
 
-@jit
+@jit_inline
 def clause(scr, rec, g, i):
     k = mask(scr, g, i)
     if k & (C_SUBJ | C_OBJ):
@@ -112,7 +112,7 @@ def clause(scr, rec, g, i):
     g[G_IMP_OK] = 0
 
 
-@jit
+@jit_inline
 def subj(t, scr, rec, g, i):
     k = mask(scr, g, i)
     words = g[G_NP_WORDS]
@@ -149,7 +149,7 @@ def subj(t, scr, rec, g, i):
         np_add(g, i)
 
 
-@jit
+@jit_inline
 def vslot(scr, rec, g, i):
     k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
     if k & (C_FOCUS | C_NEG):
@@ -183,7 +183,7 @@ def vslot(scr, rec, g, i):
         emit_verb(scr, rec, g, i)
 
 
-@jit
+@jit_inline
 def after_verb(scr, rec, g, i):
     k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
     if k & C_OBJ:
@@ -212,7 +212,7 @@ def after_verb(scr, rec, g, i):
         g[G_REDO] = 1
 
 
-@jit
+@jit_inline
 def pp(scr, g, i):
     k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
     if k & C_VBG and g[G_PREP_GERUND] and not k & FUNCTION:
@@ -238,7 +238,7 @@ def pp(scr, g, i):
         g[G_REDO] = 1
 
 
-@jit
+@jit_inline
 def noun_phrase(t, scr, rec, g, i):
     k = mask(scr, g, i)
     if g[G_NP_WORDS] == 0 and k & (C_DET | C_NUM) and not k & C_OBJ:
@@ -266,7 +266,7 @@ def noun_phrase(t, scr, rec, g, i):
         np_boundary(t, scr, rec, g, i)
 
 
-@jit
+@jit_inline
 def np_boundary(t, scr, rec, g, i):
     """Token i inside a phrase that is no determiner or pronoun: extend it or end it."""
     k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
@@ -315,7 +315,7 @@ def np_boundary(t, scr, rec, g, i):
             open_np(g, R_ADVL)
 
 
-@jit
+@jit_inline
 def coordinate(scr, g, j, comma):
     """After a phrase and a conjunction or comma: more verbs, or a phrase of the same role."""
     if coordinated_verb(scr, g, j, comma):
@@ -325,7 +325,7 @@ def coordinate(scr, g, j, comma):
         open_np(g, R_DOBJ if last == R_WANT else last)
 
 
-@jit
+@jit_inline
 def after_np(scr, g, i):
     k = mask(scr, g, i)
     if k & C_CONJ:
@@ -350,7 +350,7 @@ def after_np(scr, g, i):
         g[G_REDO] = 1
 
 
-@jit
+@jit_inline
 def comp(scr, g, i):
     k = mask(scr, g, i)
     if k & (C_DET | C_POSS | C_NUM) and not k & C_OBJ:
@@ -365,7 +365,7 @@ def comp(scr, g, i):
         to_vslot(g)
 
 
-@jit
+@jit_inline
 def dispatch(t, scr, rec, g, i):
     """Run the handler of the current state on token i."""
     s = g[G_STATE]

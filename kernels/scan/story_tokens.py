@@ -1,4 +1,5 @@
-"""User-story tokens: one pass over an intent's bytes, the twin of `kernels._story_tokens`.
+"""User-story tokens, the twin of `kernels._story_tokens`: what `scan.tokens.scan` records for
+each while it walks the bytes, and how the story machine reads them back.
 
 A token is a run of word characters (alphanumeric or '_'), joined across a '-' or an ASCII
 apostrophe with a word character on both sides. Each gets its byte span, its class bits
@@ -11,20 +12,10 @@ from __future__ import annotations
 
 from numba import int64, uint64
 
-from .._jit import jit
+from .._jit import jit_inline
 from .._layout import NO, STK_E, STK_HI, STK_LO, STK_S
-from .._story_tokens import (
-    C_ADV,
-    C_ENDS_S,
-    C_GEN,
-    C_NUM,
-    G_CLAUSE,
-    G_COMMA,
-    G_PUNCT,
-    G_SENT,
-    G_SPACE,
-)
-from ..tables.build import CHAR_SPACE, FNV_OFFSET
+from .._story_tokens import C_ADV, C_ENDS_S, C_GEN, C_NUM, G_CLAUSE, G_COMMA, G_PUNCT, G_SENT
+from ..tables.build import CHAR_SPACE
 from ..tables.rows import (
     N_STORY_SLOT_WORD,
     R_LENGTHS,
@@ -34,11 +25,10 @@ from ..tables.rows import (
     R_STORY_SLOT_KEY,
     R_STORY_SLOT_WORD,
 )
-from .text import char_at, is_word_cp, lower
-from .tokens import step
+from .text import char_at, lower
 
 
-@jit
+@jit_inline
 def story_word(t, a, b, tb, h):
     """Class bits of the listed word t[a:b] (lowered, hash h), or 0 when it is not listed."""
     mask = tb[2][R_LENGTHS, N_STORY_SLOT_WORD] - 1
@@ -58,7 +48,7 @@ def story_word(t, a, b, tb, h):
     return int64(0)
 
 
-@jit
+@jit_inline
 def classify(t, a, b, chars, ascii_only, tb, h):
     """Class bits of token t[a:b] of `chars` characters (see `_story_tokens.classify`)."""
     ends_s = C_ENDS_S if lower(t[b - 1]) == 115 else 0
@@ -80,7 +70,7 @@ def classify(t, a, b, chars, ascii_only, tb, h):
     return int64(ends_s)
 
 
-@jit
+@jit_inline
 def put_token(scr, k, a, b, mask):
     lo = mask & 0xFFFFFFFF
     scr[STK_S, k], scr[STK_E, k] = a, b
@@ -88,7 +78,7 @@ def put_token(scr, k, a, b, mask):
     scr[STK_HI, k] = mask >> 32
 
 
-@jit
+@jit_inline
 def gap_kind(t, p, k, n, cp, cc, gap):
     """The gap so far, with the non-word character cp (k bytes) at p added."""
     if cp == 10:
@@ -108,44 +98,7 @@ def gap_kind(t, p, k, n, cp, cc, gap):
     return gap
 
 
-@jit
-def story_scan(t, n, cc, tb, scr):
-    """Story tokens of t[0:n] into `scr`; returns their count."""
-    n_tok = 0
-    gap = G_SPACE
-    p = 0
-    while p < n:
-        cp, k = char_at(t, p)
-        if not is_word_cp(cp, cc):
-            if gap != G_SENT:
-                gap = gap_kind(t, p, k, n, cp, cc, gap)
-            p += k
-            continue
-        if n_tok > 0:
-            scr[STK_HI, n_tok - 1] |= gap << 16
-        a, h, chars, ascii_only = p, FNV_OFFSET, 0, True
-        while p < n:
-            cp, k = char_at(t, p)
-            if not is_word_cp(cp, cc):
-                if not ((cp == 45 or cp == 39) and p + 1 < n):
-                    break
-                nxt, _ = char_at(t, p + 1)
-                if not is_word_cp(nxt, cc):
-                    break
-            for j in range(k):
-                h = step(h, t[p + j])
-            chars += 1
-            ascii_only = ascii_only and k == 1
-            p += k
-        put_token(scr, n_tok, a, p, classify(t, a, p, chars, ascii_only, tb, h))
-        n_tok += 1
-        gap = G_SPACE
-    if n_tok > 0:
-        scr[STK_HI, n_tok - 1] |= gap << 16
-    return n_tok
-
-
-@jit
+@jit_inline
 def tok_mask(scr, n_tok, i):
     """Class bits of story token i, 0 outside the tokens."""
     if i < 0 or i >= n_tok:
@@ -154,6 +107,6 @@ def tok_mask(scr, n_tok, i):
     return lo | (int64(scr[STK_HI, i] & 0xFFFF) << 32)
 
 
-@jit
+@jit_inline
 def tok_gap(scr, i):
     return scr[STK_HI, i] >> 16

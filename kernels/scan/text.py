@@ -7,8 +7,10 @@ Character classes come from one table indexed by code point (`str.isspace`, `str
 
 from __future__ import annotations
 
+from numba import uint64
+
 from .._jit import jit, jit_inline
-from ..tables.build import CHAR_ALNUM, CHAR_SPACE
+from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_PRIME
 from ..tables.rows import R_LIT_DATA, R_LIT_OFF
 
 
@@ -16,6 +18,12 @@ from ..tables.rows import R_LIT_DATA, R_LIT_OFF
 def lower(b):
     """ASCII-lowercase one byte (A-Z only)."""
     return b + 32 if 65 <= b <= 90 else b
+
+
+@jit_inline
+def step(h, b):
+    """One FNV-1a 64 step over a lowered byte."""
+    return (h ^ uint64(lower(b))) * FNV_PRIME
 
 
 @jit_inline

@@ -11,7 +11,10 @@
 - cuts sentences after each terminator, trims them, and gives each kept sentence the set
   of tech and feature names its own words name (a chunk cut by a terminator is two words),
   as bits in alphabetical rank, so the writer lists them sorted by walking set bits;
-- lists the bytes that JSON escapes, so the writer can size any text span exactly.
+- lists the bytes that JSON escapes, so the writer can size any text span exactly;
+- when asked, cuts the user-story tokens (word runs joined across '-' or an apostrophe),
+  each with its class bits (one probe of the story word table) and the gap after it
+  (`story_tokens`).
 
 The hashes are kept as running states, so no byte is read twice except to confirm a hit.
 """
@@ -33,12 +36,14 @@ from .._layout import (
     NO,
     SEN_E,
     SEN_S,
+    STK_HI,
     TOK_FLAGS,
     TOK_WORD,
     WORD_PATTERNS,
     WORD_START,
 )  # fmt: skip
-from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET, FNV_PRIME
+from .._story_tokens import G_SENT, G_SPACE
+from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET
 from ..tables.rows import (
     N_SLOT_WORD,
     R_FEAT_RANK,
@@ -55,13 +60,8 @@ from ..tables.rows import (
     R_W_STR,
     R_W_TECH,
 )
-from .text import char_at, lower
-
-
-@jit_inline
-def step(h, b):
-    """One FNV-1a 64 step over a lowered byte."""
-    return (h ^ uint64(lower(b))) * FNV_PRIME
+from .story_tokens import classify, gap_kind, put_token
+from .text import char_at, lower, step, word_at
 
 
 @jit_inline
@@ -150,8 +150,9 @@ def is_terminator(b):
 
 
 @jit
-def scan(t, n, cc, tb, rec, marks, scr):
-    """Scan t[0:n]; returns (tokens, pattern starts, escapes, sentences, flows, legacy).
+def scan(t, n, cc, tb, rec, marks, scr, with_story):
+    """Scan t[0:n]; returns (tokens, pattern starts, escapes, sentences, flows, legacy,
+    story tokens), the story tokens only when `with_story`.
 
     One long loop on purpose: every running state stays in a register.
     """
@@ -178,6 +179,9 @@ def scan(t, n, cc, tb, rec, marks, scr):
     sa = -1
     sb = 0
     m0 = m1 = m2 = m3 = int64(0)
+    # the open story token (start -1: none) and the gap since the last one closed
+    n_story = 0
+    ts, h_story, story_chars, story_ascii, gap = -1, FNV_OFFSET, 0, True, G_SPACE
     p = 0
     while p <= n:
         if p < n:
@@ -215,6 +219,28 @@ def scan(t, n, cc, tb, rec, marks, scr):
                 flows, legacy, w = keywords(t, prev_rs, p, cc, tb, h_join, flows, legacy)
             prev_rs, prev_re, prev_ascii = rs, p, run_ascii
             h_prev_dash = step(h_run, 45)
+        # story tokens: word runs, joined across '-' or an apostrophe between word characters
+        if with_story:
+            if word:
+                if ts < 0:
+                    if n_story > 0:
+                        scr[STK_HI, n_story - 1] |= gap << 16
+                    ts, h_story, story_chars, story_ascii = p, FNV_OFFSET, 0, True
+                for j in range(k):
+                    h_story = step(h_story, t[p + j])
+                story_chars += 1
+                story_ascii = story_ascii and k == 1
+            elif ts >= 0 and (b == 45 or b == 39) and word_at(t, p + 1, n, cc):
+                h_story = step(h_story, b)
+                story_chars += 1
+            else:
+                if ts >= 0:
+                    bits = classify(t, ts, p, story_chars, story_ascii, tb, h_story)
+                    put_token(scr, n_story, ts, p, bits)
+                    n_story += 1
+                    ts, gap = -1, G_SPACE
+                if p < n and gap != G_SENT:
+                    gap = gap_kind(t, p, k, n, cp, cc, gap)
         # chunks: tokens and the sentence words inside them
         if not space:
             if not in_chunk:
@@ -275,7 +301,9 @@ def scan(t, n, cc, tb, rec, marks, scr):
         p += k
     # the unterminated tail is kept whenever it is not blank
     n_sen = put_sentence(rec, marks, n_sen, sa, sb, m0, m1, m2, m3, 1)
-    return n_tok, n_starts, n_esc, n_sen, flows, legacy
+    if n_story > 0:
+        scr[STK_HI, n_story - 1] |= gap << 16
+    return n_tok, n_starts, n_esc, n_sen, flows, legacy, n_story
 
 
 @jit_inline
