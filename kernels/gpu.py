@@ -23,7 +23,7 @@ import numpy as np
 
 from ._api import GPU_TIME_FIELDS
 from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
-from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
+from ._layout import M_OUT_LEN, MARK_ROWS, META, PARSE_STORY_APART, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups, parse_format
 from .rules.intent import finish_one, parse_rules
 from .tables import packed_tables
@@ -256,7 +256,15 @@ class DeviceContext:
             g.meta = cp.empty((max(n, 1), META), cp.int64)
             lengths = g.inputs[1][1:] - g.inputs[1][:-1]
             g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
-            args = (*g.inputs, g.order, dlabel, *self.tables, parse_format(fmt), *g.work, g.meta)
+            args = (
+                *g.inputs,
+                g.order,
+                dlabel,
+                *self.tables,
+                parse_format(fmt) | PARSE_STORY_APART,
+                *g.work,
+                g.meta,
+            )
             for kernel in self.parse_kernels:
                 self._launch(kernel, n, stream, args)
             g.offsets = cp.zeros(n + 1, cp.int64)

@@ -29,10 +29,13 @@ from .._layout import (
     M_TECH,
     M_TOK,
     M_WELL_FORMED,
+    PARSE_FLAGS,
     PARSE_NO_STORY,
+    PARSE_STORY_APART,
     TECH,
     TECH_NEG,
 )  # fmt: skip
+from ..scan.story_tokens import story_scan
 from ..scan.text import bit_count, lower, skip_spaces
 from ..scan.tokens import scan
 from ..tables.rows import (
@@ -63,7 +66,8 @@ from .story import story
 def parse_one(src, tb, fmt, rec, marks, scr, meta):
     """Parse intent `src` (see `write.result`) into rec/marks/meta and size its result.
 
-    `fmt` is the wire format, plus `PARSE_NO_STORY` to leave the story empty."""
+    `fmt` is the wire format, plus `PARSE_NO_STORY` to leave the story empty or
+    `PARSE_STORY_APART` to cut the story tokens after the rules, not in the scan."""
     parse_rules(src, tb, fmt, rec, marks, scr, meta)
     finish_one(src, tb, fmt, rec, marks, scr, meta)
 
@@ -73,7 +77,7 @@ def parse_rules(src, tb, fmt, rec, marks, scr, meta):
     """The scan and every G-Rump rule (the GPU runs this and `finish_one` as two kernels)."""
     t, n = src[0], src[1]
     cc = tb[0][R_CHAR_CLASS]
-    with_story = (fmt & PARSE_NO_STORY) == 0
+    with_story = (fmt & (PARSE_NO_STORY | PARSE_STORY_APART)) == 0
     n_tok, n_starts, n_esc, n_sen, flows, legacy, n_story = scan(
         t, n, cc, tb, rec, marks, scr, with_story
     )
@@ -108,8 +112,15 @@ def parse_rules(src, tb, fmt, rec, marks, scr, meta):
 @jit_merged
 def finish_one(src, tb, fmt, rec, marks, scr, meta):
     """The user story of intent `src` (from the scan's story tokens), then its result's size."""
-    story(src[0], scr, rec, meta, 0 if fmt & PARSE_NO_STORY else meta[M_STORY_TOK])
-    meta[M_OUT_LEN] = result_size(src, rec, marks, meta, tb, fmt & ~PARSE_NO_STORY, scr)
+    t, n = src[0], src[1]
+    if fmt & PARSE_NO_STORY:
+        n_story = 0
+    elif fmt & PARSE_STORY_APART:
+        n_story = story_scan(t, n, tb[0][R_CHAR_CLASS], tb, scr)
+    else:
+        n_story = meta[M_STORY_TOK]
+    story(t, scr, rec, meta, n_story)
+    meta[M_OUT_LEN] = result_size(src, rec, marks, meta, tb, fmt & ~PARSE_FLAGS, scr)
 
 
 @jit

@@ -1,5 +1,6 @@
-"""User-story tokens, the twin of `kernels._story_tokens`: what `scan.tokens.scan` records for
-each while it walks the bytes, and how the story machine reads them back.
+"""User-story tokens, the twin of `kernels._story_tokens`: cut by `story_step` one character at
+a time, inside `scan.tokens.scan`'s one pass or in a pass of their own (`story_scan`, which
+the GPU runs in its second kernel), and read back by the story machine.
 
 A token is a run of word characters (alphanumeric or '_'), joined across a '-' or an ASCII
 apostrophe with a word character on both sides. Each gets its byte span, its class bits
@@ -12,10 +13,20 @@ from __future__ import annotations
 
 from numba import int64, uint64
 
-from .._jit import jit_inline
+from .._jit import jit, jit_inline
 from .._layout import NO, STK_E, STK_HI, STK_LO, STK_S
-from .._story_tokens import C_ADV, C_ENDS_S, C_GEN, C_NUM, G_CLAUSE, G_COMMA, G_PUNCT, G_SENT
-from ..tables.build import CHAR_SPACE
+from .._story_tokens import (
+    C_ADV,
+    C_ENDS_S,
+    C_GEN,
+    C_NUM,
+    G_CLAUSE,
+    G_COMMA,
+    G_PUNCT,
+    G_SENT,
+    G_SPACE,
+)
+from ..tables.build import CHAR_SPACE, FNV_OFFSET
 from ..tables.rows import (
     N_STORY_SLOT_WORD,
     R_LENGTHS,
@@ -25,7 +36,7 @@ from ..tables.rows import (
     R_STORY_SLOT_KEY,
     R_STORY_SLOT_WORD,
 )
-from .text import char_at, lower
+from .text import char_at, is_word_cp, lower, step, word_at
 
 
 @jit_inline
@@ -96,6 +107,53 @@ def gap_kind(t, p, k, n, cp, cc, gap):
     if cc[cp] != CHAR_SPACE:
         return max(gap, G_PUNCT)
     return gap
+
+
+@jit_inline
+def story_step(t, p, n, b, cp, k, word, cc, tb, scr, st):
+    """Feed the character cp (k bytes, first byte b) at p to the story tokens' running state
+    st = (open token's start or -1, its hash, its characters, ASCII only, gap, tokens);
+    p == n closes the last token. Returns the new state."""
+    ts, h, chars, ascii_only, gap, count = st
+    if word:
+        if ts < 0:
+            if count > 0:
+                scr[STK_HI, count - 1] |= gap << 16
+            ts, h, chars, ascii_only = p, FNV_OFFSET, 0, True
+        for j in range(k):
+            h = step(h, t[p + j])
+        return ts, h, chars + 1, ascii_only and k == 1, gap, count
+    if ts >= 0 and (b == 45 or b == 39) and word_at(t, p + 1, n, cc):
+        return ts, step(h, b), chars + 1, ascii_only, gap, count
+    if ts >= 0:
+        put_token(scr, count, ts, p, classify(t, ts, p, chars, ascii_only, tb, h))
+        ts, gap, count = -1, G_SPACE, count + 1
+    if p < n and gap != G_SENT:
+        gap = gap_kind(t, p, k, n, cp, cc, gap)
+    elif p >= n and count > 0:
+        scr[STK_HI, count - 1] |= gap << 16
+    return ts, h, chars, ascii_only, gap, count
+
+
+@jit_inline
+def story_start():
+    return -1, FNV_OFFSET, 0, True, G_SPACE, 0
+
+
+@jit
+def story_scan(t, n, cc, tb, scr):
+    """The story tokens of t[0:n] in a pass of their own; returns their count."""
+    st = story_start()
+    p = 0
+    while p <= n:
+        if p < n:
+            cp, k = char_at(t, p)
+            b, word = int64(t[p]), is_word_cp(cp, cc)
+        else:
+            b, cp, k, word = int64(32), int64(32), 1, False
+        st = story_step(t, p, n, b, cp, k, word, cc, tb, scr, st)
+        p += k
+    return st[5]
 
 
 @jit_inline

@@ -36,13 +36,11 @@ from .._layout import (
     NO,
     SEN_E,
     SEN_S,
-    STK_HI,
     TOK_FLAGS,
     TOK_WORD,
     WORD_PATTERNS,
     WORD_START,
 )  # fmt: skip
-from .._story_tokens import G_SENT, G_SPACE
 from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET
 from ..tables.rows import (
     N_SLOT_WORD,
@@ -60,8 +58,8 @@ from ..tables.rows import (
     R_W_STR,
     R_W_TECH,
 )
-from .story_tokens import classify, gap_kind, put_token
-from .text import char_at, lower, step, word_at
+from .story_tokens import story_start, story_step
+from .text import char_at, lower, step
 
 
 @jit_inline
@@ -179,9 +177,7 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
     sa = -1
     sb = 0
     m0 = m1 = m2 = m3 = int64(0)
-    # the open story token (start -1: none) and the gap since the last one closed
-    n_story = 0
-    ts, h_story, story_chars, story_ascii, gap = -1, FNV_OFFSET, 0, True, G_SPACE
+    story = story_start()  # the story tokens' running state
     p = 0
     while p <= n:
         if p < n:
@@ -219,28 +215,8 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
                 flows, legacy, w = keywords(t, prev_rs, p, cc, tb, h_join, flows, legacy)
             prev_rs, prev_re, prev_ascii = rs, p, run_ascii
             h_prev_dash = step(h_run, 45)
-        # story tokens: word runs, joined across '-' or an apostrophe between word characters
-        if with_story:
-            if word:
-                if ts < 0:
-                    if n_story > 0:
-                        scr[STK_HI, n_story - 1] |= gap << 16
-                    ts, h_story, story_chars, story_ascii = p, FNV_OFFSET, 0, True
-                for j in range(k):
-                    h_story = step(h_story, t[p + j])
-                story_chars += 1
-                story_ascii = story_ascii and k == 1
-            elif ts >= 0 and (b == 45 or b == 39) and word_at(t, p + 1, n, cc):
-                h_story = step(h_story, b)
-                story_chars += 1
-            else:
-                if ts >= 0:
-                    bits = classify(t, ts, p, story_chars, story_ascii, tb, h_story)
-                    put_token(scr, n_story, ts, p, bits)
-                    n_story += 1
-                    ts, gap = -1, G_SPACE
-                if p < n and gap != G_SENT:
-                    gap = gap_kind(t, p, k, n, cp, cc, gap)
+        if with_story:  # word runs joined across '-' or an apostrophe (`story_tokens`)
+            story = story_step(t, p, n, b, cp, k, word, cc, tb, scr, story)
         # chunks: tokens and the sentence words inside them
         if not space:
             if not in_chunk:
@@ -301,9 +277,7 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
         p += k
     # the unterminated tail is kept whenever it is not blank
     n_sen = put_sentence(rec, marks, n_sen, sa, sb, m0, m1, m2, m3, 1)
-    if n_story > 0:
-        scr[STK_HI, n_story - 1] |= gap << 16
-    return n_tok, n_starts, n_esc, n_sen, flows, legacy, n_story
+    return n_tok, n_starts, n_esc, n_sen, flows, legacy, story[5]
 
 
 @jit_inline

@@ -43,3 +43,25 @@ def test_story_cost_knob_leaves_only_the_story_out(backend, monkeypatch):
     for full, bare in zip(with_story, map(orjson.loads, without), strict=True):
         assert bare["story"] == {"persona": None, "actions": [], "entities": [], "benefit": None}
         assert {**full, "story": bare["story"]} == bare
+
+
+def test_story_tokens_cut_apart_equal_those_cut_in_the_scan(monkeypatch):
+    """The GPU cuts the story tokens in a pass of their own (`PARSE_STORY_APART`), the CPU in
+    its one scan: both ways give the same bytes, here on the CPU, on stories and on text with
+    hyphens, apostrophes, non-ASCII words and punctuation at either end."""
+    from kernels import cpu
+    from kernels._layout import PARSE_STORY_APART
+    from kernels.corpus import adversarial_intents, generate_intents
+
+    gold = [s["text"] for split in sorted(SPLITS) for s in load(SPLITS[split])]
+    edges = ["-- As a co-op's admin, I don't want e-mail!", "Café naïve-user's ünïcode ...", ""]
+    texts = [*gold, *adversarial_intents(), *generate_intents(2_000, seed=5), *edges]
+    for fmt in ("json", "msgpack"):
+        batch = kernels.make_batch(texts, [f"t{i}" for i in range(len(texts))], None, fmt)
+        in_scan = kernels.encode_batch(batch, "cpu").to_list()
+        apart_format = lambda f: kernels.batch.parse_format(f) | PARSE_STORY_APART  # noqa: E731
+        with monkeypatch.context() as m:
+            m.setattr(cpu, "parse_format", apart_format)
+            apart = kernels.encode_batch(batch, "cpu").to_list()
+        assert apart == in_scan
+        assert in_scan == kernels.encode_batch(batch, "reference", label="cpu").to_list()
