@@ -70,9 +70,14 @@ def device_count() -> int:
 if cuda is not None:
 
     @cuda.jit(device=True)
-    def _views(arrays, i, label, rec, marks, scr):
+    def _intent(toff, order):
+        """The intent this thread takes (intents in order of length), or -1 past the group."""
+        j = cuda.grid(1)
+        return order[j] if j < len(toff) - 1 else -1
+
+    @cuda.jit(device=True)
+    def _views(texts, toff, ids, ioff, cons, coff, i, label, rec, marks, scr):
         """Intent i's source bundle and its columns of the group's device arrays."""
-        texts, toff, ids, ioff, cons, coff = arrays
         t = texts[toff[i] : toff[i + 1]]
         src = (t, len(t), ids[ioff[i] : ioff[i + 1]], cons[coff[i] : coff[i + 1]], label)
         base = toff[i] + i
@@ -92,24 +97,20 @@ if cuda is not None:
         texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
         rec, marks, scr, meta,
     ):  # fmt: skip
-        j = cuda.grid(1)
-        if j >= len(toff) - 1:
+        i = _intent(toff, order)
+        if i < 0:
             return
-        i = order[j]
-        arrays = (texts, toff, ids, ioff, cons, coff)
-        src, r, m, s = _views(arrays, i, label, rec, marks, scr)
+        src, r, m, s = _views(texts, toff, ids, ioff, cons, coff, i, label, rec, marks, scr)
         parse_rules(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
 
     def _finish_body(
         texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
         rec, marks, scr, meta,
     ):  # fmt: skip
-        j = cuda.grid(1)
-        if j >= len(toff) - 1:
+        i = _intent(toff, order)
+        if i < 0:
             return
-        i = order[j]
-        arrays = (texts, toff, ids, ioff, cons, coff)
-        src, r, m, s = _views(arrays, i, label, rec, marks, scr)
+        src, r, m, s = _views(texts, toff, ids, ioff, cons, coff, i, label, rec, marks, scr)
         finish_one(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
 
     _rules_kernel = cuda.jit(cache=True)(_rules_body)
@@ -120,12 +121,10 @@ if cuda is not None:
         texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
         rec, marks, scr, meta, out, out_off,
     ):  # fmt: skip
-        j = cuda.grid(1)
-        if j >= len(toff) - 1:
+        i = _intent(toff, order)
+        if i < 0:
             return
-        i = order[j]
-        arrays = (texts, toff, ids, ioff, cons, coff)
-        src, r, m, _ = _views(arrays, i, label, rec, marks, scr)
+        src, r, m, _ = _views(texts, toff, ids, ioff, cons, coff, i, label, rec, marks, scr)
         write_result(out, out_off[i], src, r, m, meta[i], (u8, i32, i64, u64), fmt)
 
 
@@ -212,8 +211,10 @@ class DeviceContext:
             dlabel = cp.asarray(np.frombuffer(label.encode(), np.uint8))
             if len(spans) > len(self.sizes):
                 self.sizes = _pinned_int64(len(spans))
+            # the GPU cuts the story tokens in its second kernel: fewer registers in the first
+            parse_fmt = parse_format(fmt) | PARSE_STORY_APART
             flights = [
-                self._parse(batch, lo, hi, k, dlabel, fmt) for k, (lo, hi) in enumerate(spans)
+                self._parse(batch, lo, hi, k, dlabel, parse_fmt) for k, (lo, hi) in enumerate(spans)
             ]
             for stream in self.streams:
                 stream.synchronize()  # every group's size is known: take the arena
@@ -232,8 +233,9 @@ class DeviceContext:
                 _record_times(g)
         return EncodedResults(arena, offsets)
 
-    def _parse(self, batch: Batch, lo: int, hi: int, k: int, dlabel: Any, fmt: int) -> _Group:
-        """Upload group k and queue its parse kernel and prefix sum on its lane."""
+    def _parse(self, batch: Batch, lo: int, hi: int, k: int, dlabel: Any, parse_fmt: int) -> _Group:
+        """Upload group k and queue its parse kernels (`parse_fmt`: the wire format and the
+        parse's flags) and prefix sum on its lane."""
         lane = k % LANES
         stream = self.streams[lane]
         g = _Group(lo, hi, stream, events=[cp.cuda.Event() for _ in range(6)])
@@ -256,15 +258,7 @@ class DeviceContext:
             g.meta = cp.empty((max(n, 1), META), cp.int64)
             lengths = g.inputs[1][1:] - g.inputs[1][:-1]
             g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
-            args = (
-                *g.inputs,
-                g.order,
-                dlabel,
-                *self.tables,
-                parse_format(fmt) | PARSE_STORY_APART,
-                *g.work,
-                g.meta,
-            )
+            args = (*g.inputs, g.order, dlabel, *self.tables, parse_fmt, *g.work, g.meta)
             for kernel in self.parse_kernels:
                 self._launch(kernel, n, stream, args)
             g.offsets = cp.zeros(n + 1, cp.int64)

@@ -77,7 +77,7 @@ def parse_rules(src, tb, fmt, rec, marks, scr, meta):
     """The scan and every G-Rump rule (the GPU runs this and `finish_one` as two kernels)."""
     t, n = src[0], src[1]
     cc = tb[0][R_CHAR_CLASS]
-    with_story = (fmt & (PARSE_NO_STORY | PARSE_STORY_APART)) == 0
+    with_story = (fmt & PARSE_FLAGS) == 0  # no story, or its tokens cut later
     n_tok, n_starts, n_esc, n_sen, flows, legacy, n_story = scan(
         t, n, cc, tb, rec, marks, scr, with_story
     )

@@ -56,10 +56,10 @@ def test_story_tokens_cut_apart_equal_those_cut_in_the_scan(monkeypatch):
     gold = [s["text"] for split in sorted(SPLITS) for s in load(SPLITS[split])]
     edges = ["-- As a co-op's admin, I don't want e-mail!", "Café naïve-user's ünïcode ...", ""]
     texts = [*gold, *adversarial_intents(), *generate_intents(2_000, seed=5), *edges]
+    apart_format = lambda f: kernels.batch.parse_format(f) | PARSE_STORY_APART  # noqa: E731
     for fmt in ("json", "msgpack"):
         batch = kernels.make_batch(texts, [f"t{i}" for i in range(len(texts))], None, fmt)
         in_scan = kernels.encode_batch(batch, "cpu").to_list()
-        apart_format = lambda f: kernels.batch.parse_format(f) | PARSE_STORY_APART  # noqa: E731
         with monkeypatch.context() as m:
             m.setattr(cpu, "parse_format", apart_format)
             apart = kernels.encode_batch(batch, "cpu").to_list()
