@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from worker._fetch_pace import FetchPacer
 from worker._kafka import OutRecord, send_records
 
 # The producer sends what is due every tick, one produce batch per partition. Tansu's memory
@@ -24,6 +25,7 @@ from worker._kafka import OutRecord, send_records
 # 16 → 22 ms with 50 ms ticks), so the default tick is 50 ms. Each record's latency still
 # starts when its tick sends it.
 TICK_S = 0.05
+_READ_WAIT_MS = 10
 
 
 class Ledger:
@@ -145,9 +147,11 @@ class Reader:
 
     async def run(self, stop: asyncio.Event) -> None:
         # A short fetch wait: the broker holds an empty fetch that long, and a result that
-        # lands meanwhile should not wait for it.
+        # lands meanwhile should not wait for it; the pacer lengthens it only while the
+        # broker's fetches outlast it (see worker._fetch_pace).
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
-                                    fetch_max_wait_ms=10)  # fmt: skip
+                                    fetch_max_wait_ms=_READ_WAIT_MS)  # fmt: skip
+        pacer = FetchPacer(consumer, busy_ms=_READ_WAIT_MS, idle_ms=_READ_WAIT_MS)
         await consumer.start()
         try:
             await consumer.topics()
@@ -156,8 +160,10 @@ class Reader:
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             while not stop.is_set():
-                for tp, records in (await consumer.getmany(timeout_ms=100)).items():
+                fetched = await consumer.getmany(timeout_ms=100)
+                for tp, records in fetched.items():
                     self._settle(tp.topic == self.dlq, records)
+                await pacer.after_round(bool(fetched))
         finally:
             await consumer.stop()
 

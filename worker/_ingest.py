@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,7 +20,8 @@ from schemas.errors import RECORD_TOO_LARGE
 
 from . import _framing as f
 from ._delivery import Delivery
-from ._kafka import fetch_batches, set_fetch_wait
+from ._fetch_pace import FetchPacer
+from ._kafka import fetch_batches
 from ._metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -33,15 +33,13 @@ _PUSH_RETRY_S = 0.002
 # wakes up; paused, the loop must look at the ring's fill sooner to resume.
 _FETCH_WAIT_MS = 250
 _PAUSED_FETCH_WAIT_MS = 50
-# How long the broker may hold a Fetch (see `_kafka.set_fetch_wait`). Tansu holds one at the
-# log's end for all of it, so while records flow each fetch hop adds up to the busy wait to
-# their latency (100 ms: p50 48 / p99 ~100 ms in a produce → consume → produce probe).
-# With no records for `_IDLE_AFTER_S`, the long wait cuts an idle parent's wake-ups, at the
-# price of the first record after a quiet spell waiting up to that long on Tansu (Kafka
-# answers when it arrives).
+# The broker's wait per Fetch (see `_fetch_pace`). Tansu holds one at the log's end for all
+# of it, so while records flow each fetch hop adds up to the busy wait to their latency
+# (100 ms: p50 48 / p99 ~100 ms in a produce → consume → produce probe). Idle, the long
+# wait cuts an idle parent's wake-ups, at the price of the first record after a quiet spell
+# waiting up to that long on Tansu (Kafka answers when it arrives).
 _BUSY_FETCH_WAIT_MS = 20
 _IDLE_FETCH_WAIT_MS = 500
-_IDLE_AFTER_S = 1.0
 
 
 class Ingest:
@@ -66,8 +64,8 @@ class Ingest:
         self.stopping = False
         # Never fetch more than half the ring holds: a fetch waits in memory until pushed.
         self.max_fetch_records = max(1, min(10_000, ring.stats().capacity_records // 2))
-        self.last_records_at = -_IDLE_AFTER_S  # idle until the first records
-        self.fetch_wait_ms = 0  # what `set_fetch_wait` was last told; 0: not yet
+        self.pacer = FetchPacer(consumer, busy_ms=_BUSY_FETCH_WAIT_MS,
+                                idle_ms=_IDLE_FETCH_WAIT_MS)  # fmt: skip
 
     async def run(self) -> None:
         while not self.stopping:
@@ -76,20 +74,9 @@ class Ingest:
             fetched = await fetch_batches(
                 self.consumer, max_wait_ms=wait_ms, max_records=self.max_fetch_records
             )
-            self._pace_fetches(bool(fetched))
+            await self.pacer.after_round(bool(fetched))
             if fetched:
                 await self._push_fetched(fetched)
-
-    def _pace_fetches(self, got_records: bool) -> None:
-        """Short broker waits while records flow, long ones once idle for `_IDLE_AFTER_S`."""
-        now = time.monotonic()
-        if got_records:
-            self.last_records_at = now
-        idle = now - self.last_records_at >= _IDLE_AFTER_S
-        wanted = _IDLE_FETCH_WAIT_MS if idle else _BUSY_FETCH_WAIT_MS
-        if wanted != self.fetch_wait_ms:
-            self.fetch_wait_ms = wanted
-            set_fetch_wait(self.consumer, wanted)
 
     async def _push_fetched(self, fetched: dict) -> None:
         parts: list[bytes] = []
