@@ -26,6 +26,7 @@ from worker._kafka import OutRecord, send_records
 # starts when its tick sends it.
 TICK_S = 0.05
 _READ_WAIT_MS = 10
+_GAP_RECHECKS = 3
 
 
 class Ledger:
@@ -144,6 +145,10 @@ class Reader:
         self.bootstrap, self.output, self.dlq = bootstrap, output, dlq
         self.ledger, self.on_latencies = ledger, on_latencies
         self.dead_letters = 0
+        self.next_offset: dict[TopicPartition, int] = {}
+        self.gaps_rechecked = 0  # offset gaps read again (see `_gap`)
+        self.gaps = 0  # offset gaps still there after `_GAP_RECHECKS` reads
+        self._rechecks: dict[TopicPartition, tuple[int, int]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         # A short fetch wait: the broker holds an empty fetch that long, and a result that
@@ -159,13 +164,34 @@ class Reader:
                    for p in sorted(consumer.partitions_for_topic(topic) or ())]  # fmt: skip
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
+            self.next_offset = {tp: await consumer.position(tp) for tp in tps}
             while not stop.is_set():
                 fetched = await consumer.getmany(timeout_ms=100)
                 for tp, records in fetched.items():
-                    self._settle(tp.topic == self.dlq, records)
+                    if not self._gap(consumer, tp, records):
+                        self._settle(tp.topic == self.dlq, records)
                 await pacer.after_round(bool(fetched))
         finally:
             await consumer.stop()
+
+    def _gap(self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list) -> bool:
+        """True when `records` start past the partition's next offset: read again from there.
+
+        Tansu assigns a batch its offsets before it stores it, so while two replicas produce
+        to one partition a fetch at the log's end can return a later batch without an
+        earlier one, which is in the log a moment later (Kafka appends under the partition's
+        lock). A gap still there after `_GAP_RECHECKS` reads is real: counted, skipped."""
+        expected = self.next_offset[tp]
+        if records[0].offset > expected:
+            first_seen, reads = self._rechecks.get(tp, (expected, 0))
+            if first_seen != expected or reads < _GAP_RECHECKS:
+                self._rechecks[tp] = (expected, reads + 1 if first_seen == expected else 1)
+                self.gaps_rechecked += 1
+                consumer.seek(tp, expected)
+                return True
+            self.gaps += 1
+        self.next_offset[tp] = records[-1].offset + 1
+        return False
 
     def _settle(self, dead: bool, records: list) -> None:
         ids = np.fromiter((int(r.key) for r in records), np.int64, len(records))

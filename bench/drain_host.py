@@ -23,7 +23,8 @@ import numpy as np
 import orjson
 
 import kernels
-from bench.kernels import commit, device_name
+from bench._machine import commit
+from bench.kernels import device_name
 from kernels.corpus import generate_intents
 from worker import _framing as f
 from worker._columns import InColumns, in_columns

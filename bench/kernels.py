@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import time
 
 import numpy as np
 import orjson
 
 import kernels
+from bench._machine import commit
 from kernels.batch import Batch
 from kernels.corpus import generate_intents
 
@@ -122,14 +122,6 @@ def device_name() -> str:
 
         return cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
     return platform.processor() or platform.machine()
-
-
-def commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True)
-        return out.stdout.decode().strip() or "unknown"
-    except OSError:
-        return "unknown"
 
 
 def main() -> None:

@@ -25,16 +25,15 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench._machine import commit as machine_commit
 from ringbuffer import Ring
 from schemas import JSON
 from worker import _framing as f
@@ -217,15 +216,6 @@ async def run_all(bootstrap: str, args: argparse.Namespace) -> dict[str, list[fl
     return {k: [_cpu_us_per_record(s, args.records) for s in v] for k, v in figures.items()}
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, cwd=Path(__file__).parent, check=True)  # fmt: skip
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=50_000)
@@ -241,7 +231,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     args = parse_args(argv)
     with LocalBroker() as broker:
         figures = asyncio.run(run_all(broker.bootstrap, args))
-    commit = _commit()
+    commit = machine_commit()
     if not args.json:
         print(f"{'stage':<8} {'median µs/rec':>14} {'min µs/rec':>11}   ({args.records} records)")
     for stage, values in figures.items():

@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +42,9 @@ from bench._fleet import (
     shm_segments,
     startup_steps,
 )
-from bench._soak_io import TICK_S, Ledger, Producer, Reader
+from bench._machine import commit, cpu_model
+from bench._soak_args import parse_args
+from bench._soak_io import Ledger, Producer, Reader
 from bench._soak_report import (
     WINDOW_S,
     Restart,
@@ -109,7 +110,8 @@ class Soak:
             await reader_task
             await aio.stop()
         self.report.update(rate=rate, produce_errors=producer.errors,
-                           dead_letters=reader.dead_letters)  # fmt: skip
+                           dead_letters=reader.dead_letters, read_gaps=reader.gaps,
+                           read_gaps_rechecked=reader.gaps_rechecked)  # fmt: skip
         return self._summary()
 
     # --- phases ---------------------------------------------------------------------------
@@ -336,7 +338,7 @@ class Soak:
             **{k: v for k, v in self.report.items() if k not in ("idle", "rate")},
             "shm_end": shm_segments(self.fleet.all_pids()),
             "replica_warnings": _log_lines(self.log_dir, (" WARNING ", " ERROR ", "Traceback")),
-            "device": _device(), "commit": _commit(),
+            "device": cpu_model(), "commit": commit(),
         }  # fmt: skip
 
 
@@ -354,83 +356,8 @@ def _log_lines(log_dir: Path, needles: tuple[str, ...]) -> int:
                if any(n in line for n in needles))  # fmt: skip
 
 
-def _device() -> str:
-    model = "cpu"
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model} ({os.cpu_count()} cores)"
-
-
-def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                         cwd=Path(__file__).parent)  # fmt: skip
-    return out.stdout.strip() or "unknown"
-
-
 def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    p.add_argument(
-        "--rate",
-        type=float,
-        default=0.0,
-        help="intents/s (0: half of what the replicas sustain, measured first)",
-    )
-    p.add_argument("--minutes", type=float, default=10.0)
-    p.add_argument("--tick-ms", type=float, default=TICK_S * 1000,
-                   help="the producer sends what is due this often (Tansu: fewer, larger "
-                        "batches keep its fetches fast)")  # fmt: skip
-    p.add_argument("--replicas", type=int, default=2)
-    p.add_argument("--drains", type=int, default=1, help="drain processes per replica")
-    p.add_argument("--backend", default="cpu", choices=("auto", "cpu", "gpu", "reference"))
-    p.add_argument("--partitions", type=int, default=8)
-    p.add_argument("--output-partitions", type=int, default=2,
-                   help="of soak.out: each result batch is split over them, and Tansu's "
-                        "fetches slow as a partition's batches add up")  # fmt: skip
-    chaos = p.add_mutually_exclusive_group()
-    chaos.add_argument(
-        "--restart-every",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="SIGTERM the oldest replica every S s and start a fresh one",
-    )
-    chaos.add_argument(
-        "--kill-every",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="SIGKILL the oldest replica every S s and start it again",
-    )
-    p.add_argument("--surge", action="store_true",
-                   help="with --restart-every: start the replacement and wait until it is "
-                        "ready before the SIGTERM (maxSurge 1, as docker/k8s deploys)")  # fmt: skip
-    p.add_argument("--idle-s", type=float, default=30.0, help="idle CPU window before traffic")
-    p.add_argument("--calibrate-records", type=int, default=20_000)
-    p.add_argument(
-        "--lag-near-s",
-        type=float,
-        default=1.0,
-        help="lag counts as recovered at or below this many seconds of input",
-    )
-    p.add_argument("--session-timeout-ms", type=int, default=2_000)
-    p.add_argument("--batch-size", type=int, default=2048, help="the worker's default batch")
-    p.add_argument("--max-batch-wait-ms", type=int, default=20,
-                   help="the workers' (longer: fewer, larger result batches)")  # fmt: skip
-    p.add_argument("--start-timeout-s", type=float, default=600.0,
-                   help="a cold numba cache compiles for minutes")  # fmt: skip
-    p.add_argument("--drain-timeout-s", type=float, default=60.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out-dir", default="", help="replica and broker logs (default: a temp dir)")
-    p.add_argument("--plot", default="", help="PNG path for the plot (needs the bench extra)")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON line")
-    return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -17,7 +17,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import subprocess
 import sys
 import time
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench._machine import commit as machine_commit  # noqa: E402
 from ringbuffer import Ring  # noqa: E402
 from worker._offsets import OffsetTracker  # noqa: E402
 
@@ -109,19 +109,13 @@ def idle_and_wake(kind: str) -> tuple[float, float]:
     return idle, float(np.median(delays))
 
 
-def _commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True, cwd=os.path.dirname(os.path.abspath(__file__)))  # fmt: skip
-    return done.stdout.strip() or "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="one JSON object per figure")
     parser.add_argument("--offsets", type=int, default=1_000_000, help="offsets to track")
     args = parser.parse_args()
     total = args.offsets // _BATCH * _BATCH
-    device, commit = f"cpu x{os.cpu_count()}", _commit()
+    device, commit = f"cpu x{os.cpu_count()}", machine_commit()
     runs = (("offset-tracker", tracker_cpu_s), ("python-set", set_baseline_cpu_s))
     rows = [("offsets", impl, "cpu_s", round(run(total), 3), _BATCH) for impl, run in runs]
     for impl in ("grump-ring", "mp-pipe"):

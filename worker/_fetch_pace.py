@@ -70,12 +70,10 @@ async def fetch_starved(consumer: AIOKafkaConsumer) -> bool:
     """True when an assigned, unpaused partition has records past the consumer's position
     by the high watermark of its last fetch response."""
     for tp in consumer.assignment() - consumer.paused():
-        high = consumer.highwater(tp)
-        if high is None:
-            continue
-        try:
-            if high > await consumer.position(tp):
+        try:  # a rebalance during the await below may take the next partitions away
+            high = consumer.highwater(tp)
+            if high is not None and high > await consumer.position(tp):
                 return True
-        except IllegalStateError:
-            continue  # revoked meanwhile
+        except (AssertionError, IllegalStateError):
+            continue
     return False
