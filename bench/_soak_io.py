@@ -156,8 +156,8 @@ class Reader:
         # broker's fetches outlast it (see worker._fetch_pace).
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
                                     fetch_max_wait_ms=_READ_WAIT_MS)  # fmt: skip
-        pacer = FetchPacer(consumer, busy_ms=_READ_WAIT_MS, idle_ms=_READ_WAIT_MS)
         await consumer.start()
+        pacer = FetchPacer(consumer, busy_ms=_READ_WAIT_MS, idle_ms=_READ_WAIT_MS)
         try:
             await consumer.topics()
             tps = [TopicPartition(topic, p) for topic in (self.output, self.dlq)
@@ -166,7 +166,7 @@ class Reader:
             await consumer.seek_to_beginning(*tps)
             self.next_offset = {tp: await consumer.position(tp) for tp in tps}
             while not stop.is_set():
-                fetched = await consumer.getmany(timeout_ms=100)
+                fetched = await consumer.getmany(timeout_ms=pacer.round_timeout_ms(100))
                 for tp, records in fetched.items():
                     if not self._gap(consumer, tp, records):
                         self._settle(tp.topic == self.dlq, records)

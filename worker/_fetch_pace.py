@@ -24,17 +24,18 @@ _MAX_WAIT_MS = 5_000
 
 
 class FetchPacer:
-    """Sets a consumer's broker wait after every `getmany` round.
+    """Sets a started consumer's broker wait around every `getmany` round.
 
     `busy_ms` while records flow; `idle_ms` once none came for `idle_after_s` (fewer
-    wake-ups for an idle consumer). A round that got nothing while an unpaused partition
-    had records past the consumer's position doubles the busy wait; it halves again after
-    `relax_after_s` without such a round, so a broker that was slow once is not paid for
-    forever.
+    wake-ups for an idle consumer). Tansu holds every fetch for its whole wait, records or
+    not, so the wait is latency and stays short unless a round proves it too short: one
+    that got nothing in three waits or more while an unpaused partition had records past
+    the consumer's position. That doubles the busy wait; `relax_after_s` without such a
+    round halves it again, so a broker that was slow once is not paid for forever.
     """
 
     def __init__(self, consumer: AIOKafkaConsumer, *, busy_ms: int = 20, idle_ms: int = 500,
-                 idle_after_s: float = 1.0, relax_after_s: float = 30.0) -> None:  # fmt: skip
+                 idle_after_s: float = 1.0, relax_after_s: float = 300.0) -> None:  # fmt: skip
         self.consumer = consumer
         self.floor_ms = busy_ms
         self.busy_ms = busy_ms
@@ -44,14 +45,22 @@ class FetchPacer:
         self.last_records_at = -idle_after_s  # idle until the first records
         self.last_starved_at = 0.0
         self.starved_rounds = 0
-        self.wait_ms = 0  # what the consumer was last told; 0: not yet
+        self.wait_ms = max(idle_ms, busy_ms)
+        self.round_ms = 0
+        set_fetch_wait(consumer, self.wait_ms)
+
+    def round_timeout_ms(self, base_ms: int) -> int:
+        """The next `getmany` timeout: `base_ms`, and at least three broker waits, so that a
+        round which gets nothing saw whole fetch responses come back empty."""
+        self.round_ms = max(base_ms, 3 * self.wait_ms)
+        return self.round_ms
 
     async def after_round(self, got_records: bool) -> int:
         """Pace the next fetches after a round that did or did not return records."""
         now = time.monotonic()
         if got_records:
             self.last_records_at = now
-        elif await fetch_starved(self.consumer):
+        elif self.round_ms >= 3 * self.wait_ms and await fetch_starved(self.consumer):
             self.starved_rounds += 1
             self.last_starved_at = now
             self.busy_ms = min(_MAX_WAIT_MS, self.busy_ms * 2)

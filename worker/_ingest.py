@@ -31,7 +31,7 @@ LOW_WATER = 0.25
 _PUSH_RETRY_S = 0.002
 # getmany returns as soon as records arrive, so the wait only sets how often an idle loop
 # wakes up; paused, the loop must look at the ring's fill sooner to resume.
-_FETCH_WAIT_MS = 250
+_FETCH_WAIT_MS = 1000
 _PAUSED_FETCH_WAIT_MS = 50
 # The broker's wait per Fetch (see `_fetch_pace`). Tansu holds one at the log's end for all
 # of it, so while records flow each fetch hop adds up to the busy wait to their latency
@@ -70,7 +70,10 @@ class Ingest:
     async def run(self) -> None:
         while not self.stopping:
             self._apply_backpressure()
-            wait_ms = _PAUSED_FETCH_WAIT_MS if self.paused else _FETCH_WAIT_MS
+            # Paused, nothing is fetched and the pacer has nothing to judge (it skips paused
+            # partitions): short rounds, to resume soon.
+            wait_ms = (_PAUSED_FETCH_WAIT_MS if self.paused
+                       else self.pacer.round_timeout_ms(_FETCH_WAIT_MS))  # fmt: skip
             fetched = await fetch_batches(
                 self.consumer, max_wait_ms=wait_ms, max_records=self.max_fetch_records
             )

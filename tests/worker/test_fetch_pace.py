@@ -43,7 +43,7 @@ async def _read_tail(bootstrap: str, tp: TopicPartition, paced: bool) -> tuple[i
         pacer = FetchPacer(consumer, busy_ms=_WAIT_MS, idle_ms=_WAIT_MS)
         read, deadline = 0, time.monotonic() + 5.0
         while read < 100 and time.monotonic() < deadline:
-            fetched = await consumer.getmany(tp, timeout_ms=100)
+            fetched = await consumer.getmany(tp, timeout_ms=pacer.round_timeout_ms(100))
             got = sum(len(records) for records in fetched.values())
             read += got
             if paced:
