@@ -23,10 +23,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--replicas", type=int, default=2)
     p.add_argument("--drains", type=int, default=1, help="drain processes per replica")
     p.add_argument("--backend", default="cpu", choices=("auto", "cpu", "gpu", "reference"))
-    p.add_argument("--partitions", type=int, default=8)
-    p.add_argument("--output-partitions", type=int, default=2,
-                   help="of soak.out: each result batch is split over them, and Tansu's "
-                        "fetches slow as a partition's batches add up")  # fmt: skip
+    p.add_argument("--partitions", type=int, default=2,
+                   help="of soak.in (one per replica: Tansu's fetches slow as batches add "
+                        "up, and every tick stores one batch per partition)")  # fmt: skip
+    p.add_argument("--output-partitions", type=int, default=1,
+                   help="of soak.out: each result batch is split over them")  # fmt: skip
     chaos = p.add_mutually_exclusive_group()
     chaos.add_argument(
         "--restart-every",

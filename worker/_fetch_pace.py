@@ -55,12 +55,15 @@ class FetchPacer:
         self.round_ms = max(base_ms, 3 * self.wait_ms)
         return self.round_ms
 
-    async def after_round(self, got_records: bool) -> int:
-        """Pace the next fetches after a round that did or did not return records."""
+    async def after_round(self, got_records: bool) -> bool:
+        """Pace the next fetches after a round that did or did not return records; True
+        when that round was starved."""
         now = time.monotonic()
+        starved = False
         if got_records:
             self.last_records_at = now
         elif self.round_ms >= 3 * self.wait_ms and await fetch_starved(self.consumer):
+            starved = True
             self.starved_rounds += 1
             self.last_starved_at = now
             self.busy_ms = min(_MAX_WAIT_MS, self.busy_ms * 2)
@@ -72,7 +75,7 @@ class FetchPacer:
         if wanted != self.wait_ms:
             self.wait_ms = wanted
             set_fetch_wait(self.consumer, wanted)
-        return wanted
+        return starved
 
 
 async def fetch_starved(consumer: AIOKafkaConsumer) -> bool:

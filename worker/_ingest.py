@@ -77,7 +77,9 @@ class Ingest:
             fetched = await fetch_batches(
                 self.consumer, max_wait_ms=wait_ms, max_records=self.max_fetch_records
             )
-            await self.pacer.after_round(bool(fetched))
+            if await self.pacer.after_round(bool(fetched)):
+                self.metrics.fetch_starved.inc()
+            self.metrics.fetch_wait_seconds.set(self.pacer.wait_ms / 1000)
             if fetched:
                 await self._push_fetched(fetched)
 

@@ -33,6 +33,9 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "grump_ring_bytes": ("gauge", "Bytes held in the ring", ("ring",)),
     "grump_consumer_lag_records": ("gauge", "Records behind the partition end", ("partition",)),
     "grump_paused_partitions": ("gauge", "Partitions paused by backpressure", ()),
+    "grump_fetch_wait_seconds": ("gauge", "How long the broker may hold a Fetch, as paced", ()),
+    "grump_fetch_starved_total": (
+        "counter", "Fetch rounds that got nothing while records waited past the position", ()),
     "grump_backend_info": ("gauge", "1 for the parse backend in use", ("backend",)),
     "grump_gpu_memory_used_bytes": ("gauge", "GPU memory in use", ("device",)),
     "grump_gpu_utilization_ratio": (
@@ -73,6 +76,8 @@ class Metrics:
     ring_bytes: Gauge
     consumer_lag_records: Gauge
     paused_partitions: Gauge
+    fetch_wait_seconds: Gauge
+    fetch_starved: Counter
     backend_info: Gauge
     gpu_memory_used_bytes: Gauge
     gpu_utilization_ratio: Gauge
