@@ -40,6 +40,7 @@ bytes pass while one producer sits between its load and its CAS.
 
 from __future__ import annotations
 
+import mmap
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -202,6 +203,19 @@ class Ring:
         if self._creator_pid == os.getpid():
             self._seg.unlink()
             self._creator_pid = -1
+
+    def map_pages(self) -> None:
+        """Fault every page of the segment into this process now, by reading one byte of
+        each (safe while other processes use the ring). Shared memory is otherwise taken,
+        and counted in each process's RSS, only as the ring first wraps: mapped at start, a
+        long-running process's RSS is flat and /dev/shm's limit is met at once, not mid-run."""
+        raw = np.frombuffer(self._live_segment(), np.uint8)
+        int(raw[:: mmap.PAGESIZE].max())
+
+    def _live_segment(self) -> mmap.mmap:
+        if self._seg.mmap is None:
+            raise RingClosed("ring is closed in this process")
+        return self._seg.mmap
 
     def _live(self) -> np.ndarray:
         if self._meta is None:

@@ -97,6 +97,8 @@ class Worker:
             segments.hold([inbound, outbound]),
         ):
             segments.check_fits([inbound, outbound], self.config.ring_bytes)
+            for ring in (inbound, outbound):  # all their memory now: RSS flat from the start
+                ring.map_pages()
             self.inbound, self.outbound = inbound, outbound
             self.pool = DrainPool(self.config.resolved_drain_processes(), inbound, outbound,
                                   self._drain_settings(geometry), self.config.devices)  # fmt: skip

@@ -166,6 +166,8 @@ def drain_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: parent decides
     _share_cores(settings.cpu_threads)
     inbound, outbound = Ring.attach(in_name), Ring.attach(out_name)
+    for ring in (inbound, outbound):  # as the parent did: this process's RSS flat from now
+        ring.map_pages()
     # a frame over this limit would raise RecordTooLarge in the push and kill the drain
     settings = dataclasses.replace(settings, max_frame_bytes=outbound.max_record_bytes)
     parent = os.getppid()

@@ -181,3 +181,28 @@ def test_attach_in_process_and_closed_errors(ring: Ring) -> None:
         other.push(b"x")
     with pytest.raises(FileNotFoundError):
         Ring.attach("grump_no_such_ring")
+
+
+def _shared_rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("RssShmem:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_map_pages_takes_the_whole_segment_at_once() -> None:
+    """Untouched, a ring's shared pages enter RSS (and /dev/shm) only as records reach them;
+    `map_pages` takes every one now; in a handle that attaches it only reads."""
+    with Ring.create(capacity_records=1024, arena_bytes=8 << 20, max_record_bytes=1 << 16) as r:
+        size_kib = r.geometry.segment_bytes >> 10
+        before = _shared_rss_kib()
+        assert before < size_kib // 2  # a fresh segment is sparse
+        r.map_pages()
+        assert _shared_rss_kib() - before >= size_kib - 64
+        r.push(b"still a working ring")
+        with Ring.attach(r.name) as again:
+            again.map_pages()  # read-only: the record pushed above is intact
+            claim = again.claim_batch(8, 1 << 16, 1.0)
+            assert claim is not None and bytes(claim.record(0)) == b"still a working ring"
+            again.release(claim)
