@@ -24,7 +24,7 @@ _MAX_WAIT_MS = 5_000
 
 
 class FetchPacer:
-    """Sets a started consumer's broker wait around every `getmany` round.
+    """Sets a consumer's broker wait around every `getmany` round.
 
     `busy_ms` while records flow; `idle_ms` once none came for `idle_after_s` (fewer
     wake-ups for an idle consumer). Tansu holds every fetch for its whole wait, records or
@@ -45,9 +45,8 @@ class FetchPacer:
         self.last_records_at = -idle_after_s  # idle until the first records
         self.last_starved_at = 0.0
         self.starved_rounds = 0
-        self.wait_ms = max(idle_ms, busy_ms)
+        self.wait_ms = 0  # what the consumer was last told; 0: not yet (its own setting)
         self.round_ms = 0
-        set_fetch_wait(consumer, self.wait_ms)
 
     def round_timeout_ms(self, base_ms: int) -> int:
         """The next `getmany` timeout: `base_ms`, and at least three broker waits, so that a
