@@ -22,11 +22,13 @@ from worker._kafka import OutRecord, send_records
 # The producer sends what is due every tick, one produce batch per partition. Tansu's memory
 # store lists every stored batch of a partition on each fetch, so its fetches cost more with
 # every batch stored: fewer, larger batches keep a ten-minute run's broker near flat (2 input
-# partitions, 100 ms ticks, 1 output partition: 0.30 → 0.52 cores over 10 min at 4,362/s;
-# 8 partitions, 50 ms ticks, 2 output partitions: 0.29 → 1.2 cores within 3 min at 1,000/s).
+# partitions, 1 output partition, 1,000/s: 200 ms ticks 0.14 → 0.27 cores over 10 min,
+# 100 ms ticks 0.15 → 0.57; 8 partitions, 2 output, 50 ms ticks 0.29 → 1.2 within 3 min).
 # Each record's latency still starts when its tick sends it.
-TICK_S = 0.1
-_READ_WAIT_MS = 10
+TICK_S = 0.2
+# The reader's broker wait: each of its fetches lists soak.out's stored batches, so 20 ms
+# (50 fetches a second) rather than 10 halves what it costs the broker, for ~5 ms of latency.
+_READ_WAIT_MS = 20
 _GAP_RECHECKS = 3
 
 
