@@ -187,8 +187,9 @@ class Reader:
         expected = self.next_offset[tp]
         if records[0].offset > expected:
             first_seen, reads = self._rechecks.get(tp, (expected, 0))
-            if first_seen != expected or reads < _GAP_RECHECKS:
-                self._rechecks[tp] = (expected, reads + 1 if first_seen == expected else 1)
+            reads = reads if first_seen == expected else 0  # a new gap starts its count
+            if reads < _GAP_RECHECKS:
+                self._rechecks[tp] = (expected, reads + 1)
                 self.gaps_rechecked += 1
                 consumer.seek(tp, expected)
                 return True

@@ -209,13 +209,9 @@ class Ring:
         each (safe while other processes use the ring). Shared memory is otherwise taken,
         and counted in each process's RSS, only as the ring first wraps: mapped at start, a
         long-running process's RSS is flat and /dev/shm's limit is met at once, not mid-run."""
-        raw = np.frombuffer(self._live_segment(), np.uint8)
-        int(raw[:: mmap.PAGESIZE].max())
-
-    def _live_segment(self) -> mmap.mmap:
-        if self._seg.mmap is None:
-            raise RingClosed("ring is closed in this process")
-        return self._seg.mmap
+        self._live()  # raises once closed here
+        assert self._seg.mmap is not None
+        int(np.frombuffer(self._seg.mmap, np.uint8)[:: mmap.PAGESIZE].max())
 
     def _live(self) -> np.ndarray:
         if self._meta is None:

@@ -38,7 +38,13 @@ from ._drain import DrainPool, DrainSettings, DrainsKeepDying
 from ._egress import Egress
 from ._http import HealthServer
 from ._ingest import Ingest
-from ._kafka import IdempotenceUnavailable, start_consumer, start_producer, stop_consumer
+from ._kafka import (
+    IdempotenceUnavailable,
+    partition_lag,
+    start_consumer,
+    start_producer,
+    stop_consumer,
+)
 from ._metrics import Metrics
 from ._produce_errors import ProduceFailed
 from ._startup import StartupClock, warm_parent_jit
@@ -321,13 +327,10 @@ class Worker:
             self.metrics.ring_occupancy_ratio.labels(name).set(occupancy)
             self.metrics.ring_bytes.labels(name).set(stats.bytes_in_use)
         for tp in list(self.delivery.assigned):
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                continue  # unknown until the first fetch; approximate on Tansu (see _kafka)
             with contextlib.suppress(Exception):
-                position = await consumer.position(tp)
-                lag = max(0, highwater - position)
-                self.metrics.consumer_lag_records.labels(str(tp.partition)).set(lag)
+                lag = await partition_lag(consumer, tp)
+                if lag is not None:
+                    self.metrics.consumer_lag_records.labels(str(tp.partition)).set(lag)
 
 
 async def run_worker(config: WorkerConfig, stop: asyncio.Event | None = None) -> int:

@@ -15,9 +15,8 @@ from __future__ import annotations
 import time
 
 from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import IllegalStateError
 
-from ._kafka import set_fetch_wait
+from ._kafka import partition_lag, set_fetch_wait
 
 # Far below aiokafka's 40 s request timeout: a fetch that needs longer is a broken broker.
 _MAX_WAIT_MS = 5_000
@@ -44,7 +43,6 @@ class FetchPacer:
         self.relax_after_s = relax_after_s
         self.last_records_at = -idle_after_s  # idle until the first records
         self.last_starved_at = 0.0
-        self.starved_rounds = 0
         self.wait_ms = 0  # what the consumer was last told; 0: not yet (its own setting)
         self.round_ms = 0
 
@@ -63,7 +61,6 @@ class FetchPacer:
             self.last_records_at = now
         elif self.round_ms >= 3 * self.wait_ms and await fetch_starved(self.consumer):
             starved = True
-            self.starved_rounds += 1
             self.last_starved_at = now
             self.busy_ms = min(_MAX_WAIT_MS, self.busy_ms * 2)
         if self.busy_ms > self.floor_ms and now - self.last_starved_at >= self.relax_after_s:
@@ -78,13 +75,8 @@ class FetchPacer:
 
 
 async def fetch_starved(consumer: AIOKafkaConsumer) -> bool:
-    """True when an assigned, unpaused partition has records past the consumer's position
-    by the high watermark of its last fetch response."""
+    """True when an assigned, unpaused partition has records past the consumer's position."""
     for tp in consumer.assignment() - consumer.paused():
-        try:  # a rebalance during the await below may take the next partitions away
-            high = consumer.highwater(tp)
-            if high is not None and high > await consumer.position(tp):
-                return True
-        except (AssertionError, IllegalStateError):
-            continue
+        if (await partition_lag(consumer, tp) or 0) > 0:
+            return True
     return False

@@ -365,6 +365,19 @@ def set_fetch_wait(consumer: AIOKafkaConsumer, max_wait_ms: int) -> None:
     consumer._fetcher._fetch_max_wait_ms = max_wait_ms
 
 
+async def partition_lag(consumer: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    """Records past the consumer's position, by the high watermark of its last fetch
+    response (approximate on Tansu); None before that first response, or once `tp` is no
+    longer assigned."""
+    try:
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            return None
+        return max(0, highwater - await consumer.position(tp))
+    except (AssertionError, IllegalStateError):  # revoked meanwhile
+        return None
+
+
 async def fetch_batches(
     consumer: AIOKafkaConsumer, *, max_wait_ms: int = 100, max_records: int | None = None
 ) -> dict[TopicPartition, list[ConsumerRecord]]:
