@@ -86,7 +86,7 @@ _SETTINGS: dict[str, tuple[str, str, Any, str]] = {
                         "parse processes (0: one per GPU, else CPU cores - 1, at least 1)"),
     "batch_size": ("--batch-size", "GRUMP_BATCH_SIZE", int, "records per parse batch"),
     "max_batch_wait_ms": ("--max-batch-wait-ms", "GRUMP_MAX_BATCH_WAIT_MS", int,
-                          "longest wait to fill a batch (ms)"),
+                          "longest wait to fill a batch while records keep arriving (ms)"),
     "ring_bytes": ("--ring-bytes", "GRUMP_RING_BYTES", int,
                    "bytes per shared-memory ring (rounded up to a power of two)"),
     "metrics_port": ("--metrics-port", "GRUMP_METRICS_PORT", int,

@@ -40,6 +40,7 @@ from ._startup import process_age_s
 log = logging.getLogger(__name__)
 
 _CLAIM_POLL_S = 0.2  # how often an idle drain looks at its stop flag
+_BATCH_GAP_S = 0.002  # a partial batch stops growing once no record came for this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,10 @@ def _warm_up(outbound: Ring, settings: DrainSettings, stop: Any) -> None:
 
 
 def _claim_batch(ring: Ring, settings: DrainSettings) -> list[Claim]:
-    """Claims adding up to batch_size records, or whatever came within max_batch_wait_ms."""
+    """Claims adding up to batch_size records. A partial batch waits for more only while
+    they keep coming (a pause of _BATCH_GAP_S ends it), and never past max_batch_wait_ms:
+    ingest pushes a whole fetch at once, so once a fetch's records are claimed the next
+    ones are a broker round trip away, and waiting for them would only add latency."""
     first = ring.claim_batch(settings.batch_size, settings.max_claim_bytes, _CLAIM_POLL_S)
     if first is None:
         return []
@@ -240,7 +244,8 @@ def _claim_batch(ring: Ring, settings: DrainSettings) -> list[Claim]:
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        more = ring.claim_batch(settings.batch_size - count, settings.max_claim_bytes, left)
+        wait = min(left, _BATCH_GAP_S)
+        more = ring.claim_batch(settings.batch_size - count, settings.max_claim_bytes, wait)
         if more is None:
             break
         claims.append(more)
