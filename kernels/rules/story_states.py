@@ -309,10 +309,16 @@ def np_boundary(t, scr, rec, g, i):
         close_np(t, scr, rec, g)
         emit_verb(scr, rec, g, i)
     else:
-        np_add(g, i)
-        if g[G_NP_WORDS] > 6:
-            close_np(t, scr, rec, g)
-            open_np(g, R_ADVL)
+        np_extend(t, scr, rec, g, i)
+
+
+@jit_inline
+def np_extend(t, scr, rec, g, i):
+    """Token i joins the open phrase; past seven words the phrase ends there."""
+    np_add(g, i)
+    if g[G_NP_WORDS] > 6:
+        close_np(t, scr, rec, g)
+        open_np(g, R_ADVL)
 
 
 @jit_inline
