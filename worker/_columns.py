@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _framing as f
+from ._fast_json import copy_bytes
 from ._jit import jit
 
 
@@ -122,15 +123,7 @@ def _put(out, at, value, width):  # little-endian, like the struct layout
     return at + width
 
 
-@jit(inline=True)
-def _copy(out, at, src, lo, hi):
-    out[at : at + hi - lo] = src[lo:hi]  # a slice copy: LLVM turns it into memcpy
-    return at + hi - lo
-
-
-# one call per batch, so counting references costs nothing; the slice copies need the
-# allocator (a copy between overlapping arrays goes through a temporary)
-@jit(nrt=True)
+@jit
 def _write_result_frames(out, out_off, src, partition, offset, timestamp, key_start, key_len,
                          content, id_buf, id_off, value_buf, value_off):  # fmt: skip
     for j in range(len(out_off) - 1):
@@ -144,9 +137,9 @@ def _write_result_frames(out, out_off, src, partition, offset, timestamp, key_st
         out[at] = content
         at += 1
         if key_len[j] > 0:
-            at = _copy(out, at, src, key_start[j], key_start[j] + key_len[j])
-        at = _copy(out, at, id_buf, id_off[j], id_off[j + 1])
-        _copy(out, at, value_buf, value_off[j], value_off[j + 1])
+            at = copy_bytes(out, at, src, key_start[j], key_start[j] + key_len[j])
+        at = copy_bytes(out, at, id_buf, id_off[j], id_off[j + 1])
+        copy_bytes(out, at, value_buf, value_off[j], value_off[j + 1])
 
 
 def pack_block(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
