@@ -26,6 +26,7 @@ from schemas import ParseFailed
 
 from . import _framing as f
 from ._columns import (
+    FrameArena,
     InColumns,
     ResultPart,
     concat_blocks,
@@ -62,19 +63,20 @@ class DrainSettings:
 
 def parse_records(
     columns: InColumns, settings: DrainSettings, device: int | None = None, slot: int = 0,
-    *, fast: bool = True,
+    *, fast: bool = True, arena: FrameArena | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Output frames for the framed records in `columns`, as one (arena, offsets) block:
     results in input order per format, then dead letters, then one stats frame per batch.
     A result too large to produce is a `result_too_large` dead letter in its place.
 
     `device` is the GPU this drain uses (its stats name it), None without one. `fast=False`
-    decodes every record one by one (the compiled recogniser's reference)."""
+    decodes every record one by one (the compiled recogniser's reference). With `arena`,
+    the frames are written into its buffer and are valid until its next batch."""
     groups, loose = decode_requests(columns, settings.input_topic, settings.output_format,
                                     settings.max_text_bytes, fast)  # fmt: skip
     parts = [_encode_group(columns, group, settings.backend, (device, slot), loose)
              for group in groups]  # fmt: skip
-    return bound_results(output_frames(columns, parts, loose), columns,
+    return bound_results(output_frames(columns, parts, loose, arena), columns,
                          settings.max_result_bytes, settings.max_frame_bytes)  # fmt: skip
 
 
@@ -173,12 +175,14 @@ def drain_main(
     settings = dataclasses.replace(settings, max_frame_bytes=outbound.max_record_bytes)
     parent = os.getppid()
     _warm_up(outbound, settings, stop)
+    arena = FrameArena()  # a batch's frames are pushed before the next batch is written
     while not stop.is_set() and os.getppid() == parent:  # an orphaned drain exits
         claims = _claim_batch(inbound, settings)
         if not claims:
             continue
         buffer, offsets = concat_blocks([(claim.buffer, claim.offsets) for claim in claims])
-        data, offsets = parse_records(in_columns(buffer, offsets), settings, device, slot)
+        data, offsets = parse_records(in_columns(buffer, offsets), settings, device, slot,
+                                      arena=arena)  # fmt: skip
         if not _push_all(outbound, data, offsets, stop):
             return  # stopping with results unpushed: the claims stay for reclaim_dead
         for claim in claims:

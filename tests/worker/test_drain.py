@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import kernels
 from ringbuffer import Ring
 from worker import _framing as f
-from worker._columns import InColumns, concat_blocks, in_columns, result_frames
+from worker._columns import FrameArena, InColumns, concat_blocks, in_columns, result_frames
 from worker._drain import DrainSettings, parse_records
 
 SETTINGS = DrainSettings("in", "reference", 64, 5, "same", 100, 1 << 20)
@@ -91,6 +91,31 @@ def test_frame_sizes_match_the_offsets() -> None:
     assert [r.value for r in back] == [r.value for r in records]
     assert [r.key for r in back] == [r.key for r in records]
     assert np.all(np.diff(offsets) > 0)
+
+
+def test_one_frame_arena_serves_batch_after_batch() -> None:
+    """A drain writes every batch's frames into one FrameArena: the same frames as a new
+    arena gives (results, dead letters), in the same buffer batch after batch."""
+
+    def batch(texts: list[bytes]) -> InColumns:
+        return _columns_of([f.InRecord(2, k, 0, b"k%d" % k, f.CONTENT_JSON, text)
+                            for k, text in enumerate(texts)])  # fmt: skip
+
+    def frames(block: tuple[np.ndarray, np.ndarray]) -> list[f.OutFrame]:
+        return [x for x in _unframe(*block) if x.kind != f.STATS]  # stats carry timings
+
+    arena = FrameArena()
+    first = batch([orjson.dumps({"text": t}) for t in ("a shop with React", "a blog", "a CLI")])
+    second = batch([orjson.dumps({"text": "a chat app"}), b"{not json"])
+    seen = []
+    for columns in (first, second):
+        data, offsets = parse_records(columns, SETTINGS, arena=arena)
+        seen.append(data)
+        got = frames((data.copy(), offsets))
+        assert got == frames(parse_records(columns, SETTINGS))
+        assert [x.kind for x in got].count(f.RESULT) >= 1
+    assert [x.kind for x in got] == [f.RESULT, f.DEAD]
+    assert np.shares_memory(seen[0], seen[1])  # the second batch reused the first's pages
 
 
 def test_output_format_setting_overrides_the_input_format() -> None:
