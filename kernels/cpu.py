@@ -6,7 +6,8 @@ text, so the scratch stays in cache. Records (what the
 writer reads) live in buffers kept between batches. Every result's size is known after the
 first pass, so the second pass writes each byte once, straight into the output arena.
 A batch larger than GROUP_BYTES of text runs as several groups, to bound the records'
-memory. Compiled code is cached on disk (`cache=True`).
+memory. Compiled code is cached on disk (`cache=True`); on a cold cache the writer compiles
+in a helper process while this one compiles the parse (`_compile_apart`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numba
 import numpy as np
 from numba import njit
 
+from . import _compile_apart
 from ._jit import CACHE_DIR  # noqa: F401  (sets the cache directory before decorating)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups, parse_format
@@ -29,6 +31,7 @@ from .write.wire import FMT_JSON, FMT_MSGPACK
 GROUP_BYTES = 16 << 20  # text bytes per group: its records take ~72 bytes per text byte
 CHUNK = 256  # fewest intents per parallel task (each allocates one scratch table)
 _FORMATS = {"json": FMT_JSON, "msgpack": FMT_MSGPACK}
+_NO_OUT = np.empty(0, np.uint8)  # the output arena's type, for the writer's signature
 
 
 @njit(cache=True, nogil=True)
@@ -134,7 +137,12 @@ def encode_batch(
     parse_fmt = parse_format(fmt)
     for lo, hi in groups(batch.text_offsets, group_bytes):
         rec, marks = _buffers.take(int(batch.text_offsets[hi] - batch.text_offsets[lo]), hi - lo)
+        helper = None
+        if not _write.overloads:  # this process's first batch: a cold cache compiles apart
+            write_args = (lo, lo, lo, label_bytes, tb, fmt, rec, marks, meta[lo:hi], _NO_OUT)
+            helper = _compile_apart.start(_write, (arrays, *write_args, offsets))
         _run_chunks(_parse, lo, hi, arrays, label_bytes, tb, parse_fmt, rec, marks, meta[lo:hi])
+        _compile_apart.finish(helper)
         group_off = np.zeros(n + 1, np.int64)
         np.cumsum(meta[lo:hi, M_OUT_LEN], out=group_off[lo + 1 : hi + 1])
         out = np.empty(int(group_off[hi]), np.uint8)

@@ -1,0 +1,82 @@
+"""A cold compile split over two processes.
+
+The cpu backend's two entry points take over a minute to compile from scratch, one after
+the other: numba compiles under one lock per process. On a cold cache a helper process
+compiles one of them (`start`) while this process compiles the other; both write numba's
+disk cache, and this process then loads the helper's code instead of compiling it. A warm
+cache starts no helper. A helper that fails costs nothing but the time: the caller
+compiles the function itself on its first call, as it would have.
+
+    python -m kernels._compile_apart REQUEST   # the helper; REQUEST: base64 of a pickle
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+log = logging.getLogger(__name__)
+
+HELPER_TIMEOUT_S = 900  # a compile that takes longer is abandoned: the caller compiles instead
+
+
+class Helper(NamedTuple):
+    process: subprocess.Popen
+    errors: IO[bytes]  # its stderr: a file, not a pipe, so nothing needs draining meanwhile
+
+
+def start(dispatcher: Any, args: tuple) -> Helper | None:
+    """Compile `dispatcher` for the types of `args` in a helper process, unless this process
+    has that code already or numba's disk cache holds it (then None)."""
+    sig = tuple(dispatcher.typeof_pyval(a) for a in args)
+    if sig in dispatcher.overloads:
+        return None
+    if dispatcher._cache.load_overload(sig, dispatcher.targetctx) is not None:
+        return None
+    func = dispatcher.py_func
+    request = base64.b64encode(pickle.dumps((func.__module__, func.__qualname__, sig)))
+    # the helper imports the package from where this process found it
+    root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    errors = tempfile.TemporaryFile()  # noqa: SIM115  (closed by `finish`)
+    process = subprocess.Popen(
+        [sys.executable, "-m", __name__, request.decode()], stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=errors, env={**os.environ, "PYTHONPATH": path},
+    )  # fmt: skip
+    return Helper(process, errors)
+
+
+def finish(helper: Helper | None) -> bool:
+    """Wait for a helper from `start`; whether it compiled (and cached) its function."""
+    if helper is None:
+        return False
+    process, errors = helper
+    try:
+        process.wait(timeout=HELPER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    with errors:
+        if process.returncode != 0:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace")[-500:]
+            log.warning("compile helper failed (rc %s); compiling here instead: %s",
+                        process.returncode, tail)  # fmt: skip
+    return process.returncode == 0
+
+
+def main() -> None:
+    module, name, sig = pickle.loads(base64.b64decode(sys.argv[1]))
+    getattr(importlib.import_module(module), name).compile(sig)
+
+
+if __name__ == "__main__":
+    main()
