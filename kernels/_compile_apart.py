@@ -1,11 +1,13 @@
-"""A cold compile split over two processes.
+"""Compiling the cpu kernels: one process per cache at a time, a cold compile split over two.
 
 The cpu backend's two entry points take over a minute to compile from scratch, one after
 the other: numba compiles under one lock per process. On a cold cache a helper process
 compiles one of them (`start`) while this process compiles the other; both write numba's
 disk cache, and this process then loads the helper's code instead of compiling it. A warm
 cache starts no helper. A helper that fails costs nothing but the time: the caller
-compiles the function itself on its first call, as it would have.
+compiles the function itself on its first call, as it would have. Processes that start
+together on one cache (a replica's drains) take turns (`one_at_a_time`): the first
+compiles, the others wait and load.
 
     python -m kernels._compile_apart REQUEST   # the helper; REQUEST: base64 of a pickle
 """
@@ -13,6 +15,8 @@ compiles the function itself on its first call, as it would have.
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import importlib
 import logging
 import os
@@ -20,6 +24,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -31,6 +36,22 @@ HELPER_TIMEOUT_S = 900  # a compile that takes longer is abandoned: the caller c
 class Helper(NamedTuple):
     process: subprocess.Popen
     errors: IO[bytes]  # its stderr: a file, not a pipe, so nothing needs draining meanwhile
+
+
+@contextlib.contextmanager
+def one_at_a_time(directory: str) -> Iterator[None]:
+    """Hold the compile lock of the cache in `directory`: processes compiling into one cache
+    take turns, so the first compiles and the rest load what it cached (no lock where the
+    directory cannot be written; numba caches nothing there either)."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+        lock = open(os.path.join(directory, "compile.lock"), "ab")  # noqa: SIM115
+    except OSError:
+        yield
+        return
+    with lock:  # closing the file releases the lock
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def start(dispatcher: Any, args: tuple) -> Helper | None:

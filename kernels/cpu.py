@@ -6,8 +6,9 @@ text, so the scratch stays in cache. Records (what the
 writer reads) live in buffers kept between batches. Every result's size is known after the
 first pass, so the second pass writes each byte once, straight into the output arena.
 A batch larger than GROUP_BYTES of text runs as several groups, to bound the records'
-memory. Compiled code is cached on disk (`cache=True`); on a cold cache the writer compiles
-in a helper process while this one compiles the parse (`_compile_apart`).
+memory. Compiled code is cached on disk (`cache=True`): processes that share a cache compile
+one at a time, and on a cold cache the writer compiles in a helper process while the first
+compiles the parse (`_compile_apart`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from . import _compile_apart
-from ._jit import CACHE_DIR  # noqa: F401  (sets the cache directory before decorating)
+from ._jit import CACHE_DIR  # (sets the cache directory before decorating)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups, parse_format
 from .rules.intent import parse_one
@@ -121,6 +122,21 @@ class _Buffers(threading.local):
 _buffers = _Buffers()
 
 
+def _compile(arrays, label_bytes, tb, fmt, parse_fmt, meta, offsets) -> None:  # type: ignore[no-untyped-def]
+    """Compile (or load) `_parse` and `_write` for these argument types, parsing nothing.
+
+    Processes sharing a cache take turns (the others then load what the first cached), and
+    on a cold cache the writer compiles in a helper process beside the parse."""
+    rec, marks = _buffers.take(0, 0)
+    empty = (0, 0, 0, label_bytes, tb)  # lo, a, b: no intents
+    with _compile_apart.one_at_a_time(CACHE_DIR):
+        writer = (arrays, *empty, fmt, rec, marks, meta, _NO_OUT, offsets)
+        helper = _compile_apart.start(_write, writer)
+        _parse(arrays, *empty, parse_fmt, rec, marks, meta)
+        _compile_apart.finish(helper)
+        _write(*writer)
+
+
 def encode_batch(
     batch: Batch, label: str = "cpu", group_bytes: int = GROUP_BYTES
 ) -> EncodedResults:
@@ -135,14 +151,11 @@ def encode_batch(
     offsets = np.zeros(n + 1, np.int64)
     parts = []
     parse_fmt = parse_format(fmt)
+    if n and not _write.overloads:  # this process's first batch
+        _compile(arrays, label_bytes, tb, fmt, parse_fmt, meta, offsets)
     for lo, hi in groups(batch.text_offsets, group_bytes):
         rec, marks = _buffers.take(int(batch.text_offsets[hi] - batch.text_offsets[lo]), hi - lo)
-        helper = None
-        if not _write.overloads:  # this process's first batch: a cold cache compiles apart
-            write_args = (lo, lo, lo, label_bytes, tb, fmt, rec, marks, meta[lo:hi], _NO_OUT)
-            helper = _compile_apart.start(_write, (arrays, *write_args, offsets))
         _run_chunks(_parse, lo, hi, arrays, label_bytes, tb, parse_fmt, rec, marks, meta[lo:hi])
-        _compile_apart.finish(helper)
         group_off = np.zeros(n + 1, np.int64)
         np.cumsum(meta[lo:hi, M_OUT_LEN], out=group_off[lo + 1 : hi + 1])
         out = np.empty(int(group_off[hi]), np.uint8)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,3 +67,37 @@ def test_a_failing_helper_leaves_the_compile_to_the_caller(tmp_path):
     printed, stderr = run_caller(tmp_path, refuses_the_helper)
     assert printed == ("True", "False", 20.0, 0, 1)  # compiled here, as without a helper
     assert "compile helper failed" in stderr and "not in the helper" in stderr
+
+
+TAKING_TURNS = """
+import sys
+import time
+import numpy as np
+from kernels import _compile_apart
+import apart_probe
+
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # both start at the same moment
+with _compile_apart.one_at_a_time(sys.argv[1]):
+    apart_probe.scaled_sum(np.arange(5.0), 2.0)
+    time.sleep(1.0)  # hold the lock: the other process arrives while this one has it
+stats = apart_probe.scaled_sum.stats
+print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
+"""
+
+
+def test_processes_on_one_cache_take_turns(tmp_path):
+    (tmp_path / "apart_probe.py").write_text(textwrap.dedent(PROBE_MODULE))
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}  # fmt: skip
+    at = str(time.time() + 5)  # after both have imported numba
+    both = [subprocess.Popen([sys.executable, "-c", TAKING_TURNS, str(tmp_path / "cache"), at],
+                             env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+            for _ in range(2)]  # fmt: skip
+    counts = []
+    for process in both:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err.decode()[-2000:]
+        counts.append(tuple(int(x) for x in out.split()))
+    # one compiled (a miss), the other waited and loaded what it cached (a hit)
+    assert sorted(counts) == [(0, 1), (1, 0)], counts
