@@ -58,9 +58,7 @@ def start(dispatcher: Any, args: tuple) -> Helper | None:
     """Compile `dispatcher` for the types of `args` in a helper process, unless this process
     has that code already or numba's disk cache holds it (then None)."""
     sig = tuple(dispatcher.typeof_pyval(a) for a in args)
-    if sig in dispatcher.overloads:
-        return None
-    if dispatcher._cache.load_overload(sig, dispatcher.targetctx) is not None:
+    if sig in dispatcher.overloads or _load_cached(dispatcher, sig):
         return None
     func = dispatcher.py_func
     request = base64.b64encode(pickle.dumps((func.__module__, func.__qualname__, sig)))
@@ -73,6 +71,22 @@ def start(dispatcher: Any, args: tuple) -> Helper | None:
         stdout=subprocess.DEVNULL, stderr=errors, env={**os.environ, "PYTHONPATH": path},
     )  # fmt: skip
     return Helper(process, errors)
+
+
+def _load_cached(dispatcher: Any, sig: tuple) -> bool:
+    """Load `sig`'s code from numba's disk cache into `dispatcher`, as numba's own
+    `Dispatcher.compile` does on a cache hit (so the first call does not read it again);
+    whether it was there. True where numba's internals differ: then no helper is started."""
+    try:
+        cres = dispatcher._cache.load_overload(sig, dispatcher.targetctx)
+        if cres is None:
+            return False
+        dispatcher._cache_hits[sig] += 1
+        dispatcher.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
+        dispatcher.add_overload(cres)
+    except AttributeError:
+        log.warning("numba's dispatcher has changed: compiling without a helper", exc_info=True)
+    return True
 
 
 def finish(helper: Helper | None) -> bool:
