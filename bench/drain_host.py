@@ -5,8 +5,10 @@ frames out) over claimed-ring-shaped batches of generated requests, once with th
 request recogniser and once with every record decoded one by one (the per-record path, the
 baseline, in the same run). The parse kernel's own CPU time, timed around each
 `kernels.encode_batch` call inside the same batch steps, is subtracted: what is left is the
-host cost. `decode` times the request step alone. All times are this process's CPU time (one
-numba thread, as a drain runs), so other load on a shared machine does not count.
+host cost, itself split into the steps it takes (the request step `decode`, writing the
+result frames `frames`, the size limits `bound`, and `other`). All times are this process's
+CPU time (all its threads; one numba thread, as a drain runs), so other load on a shared
+machine does not count.
 
     python -m bench.drain_host [--json] [--intents 100000] [--batch 4096] [--shape json-id]
 """
@@ -27,10 +29,10 @@ import kernels
 from bench._machine import commit
 from bench.kernels import device_name
 from kernels.corpus import generate_intents
+from worker import _drain as drain
 from worker import _framing as f
 from worker._columns import FrameArena, InColumns, in_columns
 from worker._drain import DrainSettings, parse_records
-from worker._requests import decode_requests
 
 SHAPES = {  # request value for intent i: the e2e bench's shape first
     "json-id": lambda i, t: json.dumps(
@@ -54,41 +56,47 @@ def batches(n: int, size: int, shape: str) -> list[InColumns]:
     return out
 
 
-def measure(columns: list[InColumns], settings: DrainSettings, fast: bool) -> dict[str, float]:
-    """CPU-us per record: the whole batch step, its kernel part, and the request step alone.
+# the steps of a batch timed inside the same calls, each by the module attribute the drain calls
+STEPS = {"kernel": (kernels, "encode_batch"), "decode": (drain, "decode_requests"),
+         "frames": (drain, "output_frames"), "bound": (drain, "bound_results")}  # fmt: skip
 
-    The kernel part is timed inside the same calls (the drain's `kernels.encode_batch`,
-    wrapped for the run), so the host cost is not a difference of two separate runs."""
+
+def measure(columns: list[InColumns], settings: DrainSettings, fast: bool) -> dict[str, float]:
+    """CPU-us per record: the whole batch step and each of its steps (STEPS).
+
+    Each step is timed inside the same calls (the attribute the drain calls, wrapped for the
+    run), so the host cost is not a difference of two separate runs; `other` is what no step
+    covers (grouping, stats frames, the glue)."""
     n = sum(len(c) for c in columns)
     arena = FrameArena()  # as a drain writes its frames
     parse_records(columns[0], settings, fast=fast, arena=arena)  # compiles or loads the code
-    kernel = 0
-    encode = kernels.encode_batch
-
-    def timed_encode(*args: Any, **kwargs: Any) -> kernels.EncodedResults:
-        nonlocal kernel
-        start = time.process_time_ns()
-        try:
-            return encode(*args, **kwargs)
-        finally:
-            kernel += time.process_time_ns() - start
-
-    kernels.encode_batch = timed_encode  # type: ignore[assignment]
+    spent = dict.fromkeys(STEPS, 0)
+    originals = {name: getattr(owner, attr) for name, (owner, attr) in STEPS.items()}
+    for name, (owner, attr) in STEPS.items():
+        setattr(owner, attr, _timed(originals[name], spent, name))
     try:
         cpu = time.process_time_ns()
         for batch in columns:
             parse_records(batch, settings, fast=fast, arena=arena)
         total = time.process_time_ns() - cpu
     finally:
-        kernels.encode_batch = encode  # type: ignore[assignment]
-    decode = 0
-    for batch in columns:
-        cpu = time.process_time_ns()
-        decode_requests(batch, settings.input_topic, settings.output_format,
-                        settings.max_text_bytes, fast)  # fmt: skip
-        decode += time.process_time_ns() - cpu
-    return {"total_us": total / n / 1e3, "kernel_us": kernel / n / 1e3,
-            "host_us": (total - kernel) / n / 1e3, "decode_us": decode / n / 1e3}  # fmt: skip
+        for name, (owner, attr) in STEPS.items():
+            setattr(owner, attr, originals[name])
+    host = total - spent["kernel"]
+    other = host - spent["decode"] - spent["frames"] - spent["bound"]
+    per_record = {"total": total, "host": host, **spent, "other": other}
+    return {f"{name}_us": ns / n / 1e3 for name, ns in per_record.items()}
+
+
+def _timed(call: Any, spent: dict[str, int], name: str) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time_ns()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            spent[name] += time.process_time_ns() - start
+
+    return timed
 
 
 def main() -> None:
@@ -106,10 +114,10 @@ def main() -> None:
             for path in ("per-record", "compiled")}  # fmt: skip
     print(f"# {args.intents:,} {args.shape} requests, batches of {args.batch}, backend "
           f"{args.backend}, 1 numba thread, {device_name()}, commit {commit()}")  # fmt: skip
-    print(f"{'path':<12}{'total':>10}{'kernel':>10}{'host':>10}{'decode':>10}   CPU-us/record")
+    columns_shown = ("total", "kernel", "host", "decode", "frames", "bound", "other")
+    print(f"{'path':<12}" + "".join(f"{c:>9}" for c in columns_shown) + "   CPU-us/record")
     for path, r in rows.items():
-        figures = (r[k] for k in ("total_us", "kernel_us", "host_us", "decode_us"))
-        print(f"{path:<12}" + "".join(f"{x:>10.2f}" for x in figures))
+        print(f"{path:<12}" + "".join(f"{r[c + '_us']:>9.2f}" for c in columns_shown))
     base, new = rows["per-record"]["host_us"], rows["compiled"]["host_us"]
     print(f"host cost: {base / new:.1f}x less with the compiled path")
     if args.json:

@@ -57,9 +57,9 @@ def one_at_a_time(directory: str) -> Iterator[None]:
 def start(dispatcher: Any, args: tuple) -> Helper | None:
     """Compile `dispatcher` for the types of `args` in a helper process, unless this process
     has that code already or numba's disk cache holds it (then None)."""
-    sig = tuple(dispatcher.typeof_pyval(a) for a in args)
-    if sig in dispatcher.overloads or _load_cached(dispatcher, sig):
+    if load_cached(dispatcher, args):
         return None
+    sig = _signature(dispatcher, args)
     func = dispatcher.py_func
     request = base64.b64encode(pickle.dumps((func.__module__, func.__qualname__, sig)))
     # the helper imports the package from where this process found it
@@ -73,10 +73,15 @@ def start(dispatcher: Any, args: tuple) -> Helper | None:
     return Helper(process, errors)
 
 
-def _load_cached(dispatcher: Any, sig: tuple) -> bool:
-    """Load `sig`'s code from numba's disk cache into `dispatcher`, as numba's own
-    `Dispatcher.compile` does on a cache hit (so the first call does not read it again);
-    whether it was there. True where numba's internals differ: then no helper is started."""
+def load_cached(dispatcher: Any, args: tuple) -> bool:
+    """Whether `dispatcher` has code for the types of `args`, here or in numba's disk cache.
+
+    Cached code is loaded, as numba's own `Dispatcher.compile` does on a cache hit (so the
+    first call does not read it again). True where numba's internals differ: then no helper
+    is started and no lock taken, as before either existed."""
+    sig = _signature(dispatcher, args)
+    if sig in dispatcher.overloads:
+        return True
     try:
         cres = dispatcher._cache.load_overload(sig, dispatcher.targetctx)
         if cres is None:
@@ -87,6 +92,10 @@ def _load_cached(dispatcher: Any, sig: tuple) -> bool:
     except AttributeError:
         log.warning("numba's dispatcher has changed: compiling without a helper", exc_info=True)
     return True
+
+
+def _signature(dispatcher: Any, args: tuple) -> tuple:
+    return tuple(dispatcher.typeof_pyval(a) for a in args)
 
 
 def finish(helper: Helper | None) -> bool:

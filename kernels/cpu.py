@@ -125,13 +125,16 @@ _buffers = _Buffers()
 def _compile(arrays, label_bytes, tb, fmt, parse_fmt, meta, offsets) -> None:  # type: ignore[no-untyped-def]
     """Compile (or load) `_parse` and `_write` for these argument types, parsing nothing.
 
-    Processes sharing a cache take turns (the others then load what the first cached), and
-    on a cold cache the writer compiles in a helper process beside the parse."""
+    A warm cache loads without waiting for anyone. On a cold one, processes sharing the
+    cache take turns (the others then load what the first cached), and the writer compiles
+    in a helper process beside the parse."""
     rec, marks = _buffers.take(0, 0)
     empty = (0, 0, 0, label_bytes, tb)  # lo, a, b: no intents
+    writer = (arrays, *empty, fmt, rec, marks, meta, _NO_OUT, offsets)
+    if _compile_apart.load_cached(_write, writer):
+        return  # the parse loads on its first call
     with _compile_apart.one_at_a_time(CACHE_DIR):
-        writer = (arrays, *empty, fmt, rec, marks, meta, _NO_OUT, offsets)
-        helper = _compile_apart.start(_write, writer)
+        helper = _compile_apart.start(_write, writer)  # None if the one before us cached it
         _parse(arrays, *empty, parse_fmt, rec, marks, meta)
         _compile_apart.finish(helper)
         _write(*writer)
