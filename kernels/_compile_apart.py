@@ -94,10 +94,6 @@ def load_cached(dispatcher: Any, args: tuple) -> bool:
     return True
 
 
-def _signature(dispatcher: Any, args: tuple) -> tuple:
-    return tuple(dispatcher.typeof_pyval(a) for a in args)
-
-
 def finish(helper: Helper | None) -> bool:
     """Wait for a helper from `start`; whether it compiled (and cached) its function."""
     if helper is None:
@@ -115,6 +111,18 @@ def finish(helper: Helper | None) -> bool:
             log.warning("compile helper failed (rc %s); compiling here instead: %s",
                         process.returncode, tail)  # fmt: skip
     return process.returncode == 0
+
+
+def stop(helper: Helper | None) -> None:
+    """End a helper from `start` that is no longer wanted (its caller failed or was stopped)."""
+    if helper is not None:
+        helper.process.kill()
+        helper.process.wait()
+        helper.errors.close()
+
+
+def _signature(dispatcher: Any, args: tuple) -> tuple:
+    return tuple(dispatcher.typeof_pyval(a) for a in args)
 
 
 def main() -> None:

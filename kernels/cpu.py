@@ -135,7 +135,11 @@ def _compile(arrays, label_bytes, tb, fmt, parse_fmt, meta, offsets) -> None:  #
         return  # the parse loads on its first call
     with _compile_apart.one_at_a_time(CACHE_DIR):
         helper = _compile_apart.start(_write, writer)  # None if the one before us cached it
-        _parse(arrays, *empty, parse_fmt, rec, marks, meta)
+        try:
+            _parse(arrays, *empty, parse_fmt, rec, marks, meta)
+        except BaseException:  # interrupted or failed: the helper's work is not wanted
+            _compile_apart.stop(helper)
+            raise
         _compile_apart.finish(helper)
         _write(*writer)
 

@@ -101,3 +101,23 @@ def test_processes_on_one_cache_take_turns(tmp_path):
         counts.append(tuple(int(x) for x in out.split()))
     # one compiled (a miss), the other waited and loaded what it cached (a hit)
     assert sorted(counts) == [(0, 1), (1, 0)], counts
+
+
+def test_a_helper_that_is_not_wanted_is_stopped(tmp_path):
+    (tmp_path / "apart_probe.py").write_text(textwrap.dedent(PROBE_MODULE))
+    stopping = """
+import numpy as np
+from kernels import _compile_apart
+import apart_probe
+
+helper = _compile_apart.start(apart_probe.scaled_sum, (np.arange(5.0), 2.0))
+_compile_apart.stop(helper)
+print(helper.process.returncode, helper.errors.closed)
+"""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}  # fmt: skip
+    run = subprocess.run([sys.executable, "-c", stopping], env=env, capture_output=True,
+                         timeout=300, cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr.decode()[-2000:]
+    code, closed = run.stdout.decode().split()
+    assert int(code) == -9 and closed == "True"  # killed before it could finish its compile
