@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from . import _compile_apart
-from ._jit import CACHE_DIR  # (sets the cache directory before decorating)
+from ._jit import CACHE_DIR  # (also sets numba's cache directory before decorating)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups, parse_format
 from .rules.intent import parse_one
@@ -122,7 +122,10 @@ class _Buffers(threading.local):
 _buffers = _Buffers()
 
 
-def _compile(arrays, label_bytes, tb, fmt, parse_fmt, meta, offsets) -> None:  # type: ignore[no-untyped-def]
+def _compile(
+    arrays: tuple, label_bytes: np.ndarray, tb: tuple, fmt: int, parse_fmt: int,
+    meta: np.ndarray, offsets: np.ndarray,
+) -> None:  # fmt: skip
     """Compile (or load) `_parse` and `_write` for these argument types, parsing nothing.
 
     A warm cache loads without waiting for anyone. On a cold one, processes sharing the

@@ -1,5 +1,7 @@
-"""A cold compile split over two processes: the helper's code lands in numba's disk cache and
-the caller loads it rather than compiling; a warm cache starts no helper."""
+"""`kernels._compile_apart`, on a small cached function in real processes: the helper's code
+lands in numba's disk cache and the caller loads it rather than compiling; a warm cache
+starts no helper; a failing helper leaves the compile to the caller; processes on one cache
+take turns; a helper nobody wants is stopped."""
 
 from __future__ import annotations
 
@@ -39,11 +41,16 @@ print(helper is not None, compiled_apart, result,
 """
 
 
+def probe_env(tmp_path: Path) -> dict[str, str]:
+    """A fresh numba cache in tmp_path, and the probe module and this repository importable."""
+    return {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}  # fmt: skip
+
+
 def run_caller(tmp_path: Path, module: str = PROBE_MODULE) -> tuple:
     """Run CALLER in a fresh process on tmp_path's numba cache; what it printed, and stderr."""
     (tmp_path / "apart_probe.py").write_text(textwrap.dedent(module))
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}  # fmt: skip
+    env = probe_env(tmp_path)
     run = subprocess.run([sys.executable, "-c", CALLER], env=env, capture_output=True,
                          timeout=300, cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr.decode()[-2000:]
@@ -87,8 +94,7 @@ print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
 
 def test_processes_on_one_cache_take_turns(tmp_path):
     (tmp_path / "apart_probe.py").write_text(textwrap.dedent(PROBE_MODULE))
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}  # fmt: skip
+    env = probe_env(tmp_path)
     at = str(time.time() + 5)  # after both have imported numba
     both = [subprocess.Popen([sys.executable, "-c", TAKING_TURNS, str(tmp_path / "cache"), at],
                              env=env, cwd=tmp_path, stdout=subprocess.PIPE,
@@ -114,8 +120,7 @@ helper = _compile_apart.start(apart_probe.scaled_sum, (np.arange(5.0), 2.0))
 _compile_apart.stop(helper)
 print(helper.process.returncode, helper.errors.closed)
 """
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}  # fmt: skip
+    env = probe_env(tmp_path)
     run = subprocess.run([sys.executable, "-c", stopping], env=env, capture_output=True,
                          timeout=300, cwd=tmp_path)  # fmt: skip
     assert run.returncode == 0, run.stderr.decode()[-2000:]
