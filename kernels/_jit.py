@@ -21,7 +21,15 @@ _HERE = Path(__file__).parent
 
 # Modules that are not compiled and define nothing compiled code reads: editing them keeps
 # the cache. (gpu.py's kernels are checked by numba against gpu.py itself.)
-_NOT_COMPILED = {"__init__.py", "_api.py", "_compile_apart.py", "batch.py", "corpus.py", "gpu.py"}
+_NOT_COMPILED = {
+    "__init__.py",
+    "_api.py",
+    "_compile_apart.py",
+    "_pinned.py",
+    "batch.py",
+    "corpus.py",
+    "gpu.py",
+}
 
 
 def _sources_digest() -> str:

@@ -24,6 +24,7 @@ import numpy as np
 from ._api import GPU_TIME_FIELDS
 from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, PARSE_STORY_APART, REC_ROWS, SCR_ROWS
+from ._pinned import ResultArenas, StagingBuffer, pinned_int64
 from .batch import Batch, EncodedResults, groups, parse_format
 from .rules.intent import finish_one, parse_rules
 from .tables import packed_tables
@@ -131,20 +132,6 @@ if cuda is not None:
         write_result(out, out_off[i], src, r, m, meta[i], (u8, i32, i64, u64), fmt)
 
 
-class _Pinned:
-    """A reusable page-locked host buffer that grows as needed."""
-
-    def __init__(self) -> None:
-        self.array = np.empty(0, np.uint8)
-
-    def take(self, nbytes: int) -> np.ndarray:
-        if self.array.nbytes < nbytes:
-            import cupyx
-
-            self.array = cupyx.empty_pinned(max(nbytes, 2 * self.array.nbytes), np.uint8)
-        return self.array[:nbytes]
-
-
 class DeviceTimes:
     """What the GPU spent since process start, timed with CUDA events on the lane streams."""
 
@@ -177,6 +164,7 @@ class _Group:
     meta: Any = None
     order: Any = None
     offsets: Any = None
+    written: Any = None  # the write kernel's device output, alive until its copy is done
     # start, uploaded, parsed, write queued, written, downloaded
     events: list = field(default_factory=list)
     h2d_bytes: int = 0
@@ -202,39 +190,47 @@ class DeviceContext:
         with cp.cuda.Device(device):
             self.tables = tuple(cp.asarray(a) for a in packed_tables())
             self.streams = [cp.cuda.Stream(non_blocking=True) for _ in range(LANES)]
-            self.staging = [_Pinned() for _ in range(LANES)]
+            self.staging = [StagingBuffer() for _ in range(LANES)]
             self.uploaded: list[Any] = [None] * LANES  # each lane's last upload event
-            self.sizes = _pinned_int64(64)
+            self.sizes = pinned_int64(64)
 
     def encode(self, batch: Batch, label: str, group_bytes: int = GROUP_BYTES) -> EncodedResults:
         """Encode a whole batch on this device; results land in one page-locked arena."""
-        fmt = _FORMATS[batch.fmt]
-        spans = groups(batch.text_offsets, group_bytes)
         # cupy and numba both make this device's primary context current for the thread
         with cp.cuda.Device(self.device), cuda.gpus[self.device]:
-            dlabel = cp.asarray(np.frombuffer(label.encode(), np.uint8))
-            if len(spans) > len(self.sizes):
-                self.sizes = _pinned_int64(len(spans))
-            # the GPU cuts the story tokens in its second kernel: fewer registers in the first
-            parse_fmt = parse_format(fmt) | PARSE_STORY_APART
-            flights = [
-                self._parse(batch, lo, hi, k, dlabel, parse_fmt) for k, (lo, hi) in enumerate(spans)
-            ]
-            for stream in self.streams:
-                stream.synchronize()  # every group's size is known: take the arena
-            sizes = [int(self.sizes[k]) for k in range(len(flights))]
-            arena = _arena(sum(sizes))
-            base = 0
-            for g, size in zip(flights, sizes, strict=True):
-                self._write(g, dlabel, fmt, arena[base : base + size])
-                base += size
-            offsets = np.zeros(len(batch) + 1, np.int64)
-            base = 0
-            for g, size in zip(flights, sizes, strict=True):
-                g.stream.synchronize()
-                offsets[g.lo + 1 : g.hi + 1] = g.offsets[1:].get(stream=g.stream) + base
-                base += size
-                _record_times(g)
+            try:
+                return self._encode(batch, label, group_bytes)
+            except BaseException:
+                for stream in self.streams:  # no copy may still land in a freed arena
+                    stream.synchronize()
+                raise
+
+    def _encode(self, batch: Batch, label: str, group_bytes: int) -> EncodedResults:
+        fmt = _FORMATS[batch.fmt]
+        spans = groups(batch.text_offsets, group_bytes)
+        dlabel = cp.asarray(np.frombuffer(label.encode(), np.uint8))
+        if len(spans) > len(self.sizes):
+            self.sizes = pinned_int64(len(spans))
+        # the GPU cuts the story tokens in its second kernel: fewer registers in the first
+        parse_fmt = parse_format(fmt) | PARSE_STORY_APART
+        flights = [
+            self._parse(batch, lo, hi, k, dlabel, parse_fmt) for k, (lo, hi) in enumerate(spans)
+        ]
+        for stream in self.streams:
+            _wait(stream)  # every group's size is known: take the arena
+        sizes = [int(self.sizes[k]) for k in range(len(flights))]
+        arena = _arena(sum(sizes))
+        base = 0
+        for g, size in zip(flights, sizes, strict=True):
+            self._write(g, dlabel, fmt, arena[base : base + size])
+            base += size
+        offsets = np.zeros(len(batch) + 1, np.int64)
+        base = 0
+        for g, size in zip(flights, sizes, strict=True):
+            _wait(g.stream)
+            offsets[g.lo + 1 : g.hi + 1] = g.offsets[1:].get(stream=g.stream) + base
+            base += size
+            _record_times(g)
         return EncodedResults(arena, offsets)
 
     def _parse(self, batch: Batch, lo: int, hi: int, k: int, dlabel: Any, parse_fmt: int) -> _Group:
@@ -242,7 +238,7 @@ class DeviceContext:
         parse's flags) and prefix sum on its lane."""
         lane = k % LANES
         stream = self.streams[lane]
-        g = _Group(lo, hi, stream, events=[cp.cuda.Event() for _ in range(6)])
+        g = _Group(lo, hi, stream, events=[cp.cuda.Event(block=True) for _ in range(6)])
         n = hi - lo
         arrays = _slice(batch, lo, hi)
         if self.uploaded[lane] is not None:
@@ -268,19 +264,19 @@ class DeviceContext:
             g.offsets = cp.zeros(n + 1, cp.int64)
             cp.cumsum(g.meta[:n, M_OUT_LEN], out=g.offsets[1:])
             g.events[2].record(stream)
-            g.offsets[n:].get(stream=stream, out=self.sizes[k : k + 1])
+            g.offsets[n:].get(stream=stream, out=self.sizes[k : k + 1], blocking=False)
         return g
 
     def _write(self, g: _Group, dlabel: Any, fmt: int, dest: np.ndarray) -> None:
         """Queue group g's write kernel and its copy straight into `dest`, its arena slice."""
         with g.stream:
             g.events[3].record(g.stream)
-            out = cp.empty(max(dest.nbytes, 1), cp.uint8)
+            out = g.written = cp.empty(max(dest.nbytes, 1), cp.uint8)
             args = (*g.inputs, g.order, dlabel, *self.tables, fmt, *g.work, g.meta, out, g.offsets)
             self._launch(_write_kernel, g.hi - g.lo, g.stream, args)
             g.events[4].record(g.stream)
             if dest.nbytes:
-                out[: dest.nbytes].get(stream=g.stream, out=dest)
+                out[: dest.nbytes].get(stream=g.stream, out=dest, blocking=False)
             g.events[5].record(g.stream)
             g.d2h_bytes = dest.nbytes + g.offsets.nbytes
 
@@ -324,17 +320,20 @@ def _record_times(g: _Group) -> None:
                      d2h_s=ms[4] / 1e3)  # fmt: skip
 
 
-def _pinned_int64(n: int) -> np.ndarray:
-    import cupyx
+def _wait(stream: Any) -> None:
+    """Block until the stream's queued work is done, asleep: a plain synchronize spins a core
+    for as long as the kernels and copies run."""
+    done = cp.cuda.Event(block=True, disable_timing=True)
+    done.record(stream)
+    done.synchronize()
 
-    return cupyx.empty_pinned((n,), np.int64)
+
+_arenas = ResultArenas()
 
 
 def _arena(nbytes: int) -> np.ndarray:
-    """A page-locked result arena from cupy's pinned pool (returned to it when dropped)."""
-    import cupyx
-
-    return cupyx.empty_pinned((nbytes,), np.uint8)
+    """A page-locked result arena (reused once the results that view it are dropped)."""
+    return _arenas.take(nbytes)
 
 
 def _slice(batch: Batch, lo: int, hi: int) -> tuple:
