@@ -123,7 +123,11 @@ def push_batch(
         # stamped before the copy so a supervisor can poison slots of a dead writer
         store_release(meta, s + F_WRITER, pid * PID_MUL + p)
     o = base & (meta[H_ARENA] - 1)
-    arena[o : o + nb] = buf[src0 : src0 + nb]
+    # a loop over two views, which LLVM vectorises: a slice assignment runs at a third of
+    # the speed (numba checks the two for overlap and copies element by element)
+    dest, source = arena[o : o + nb], buf[src0 : src0 + nb]
+    for j in range(nb):
+        dest[j] = source[j]
     for i in range(k):
         p = (hs + i) & POS_MASK
         store_release(meta, _slot(meta, p) + F_SEQ, (p + 1) & POS_MASK)
