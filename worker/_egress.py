@@ -28,9 +28,17 @@ from schemas import SCHEMA_VERSION, DeadLetter
 from . import _framing as f
 from ._delivery import Delivery
 from ._dlq_limit import DeadLetterLimit
-from ._kafka import PartitionChooser, Row, send_partition, topic_partitions
+from ._kafka import (
+    PartitionChooser,
+    Row,
+    prebuilt_batch_limit,
+    send_partition,
+    send_prebuilt,
+    topic_partitions,
+)
 from ._metrics import Metrics, observe_many
 from ._produce_errors import ProduceFailed, RetryPolicy, give_up, is_retriable
+from ._record_batch import RecordColumns, header_prefix
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +55,16 @@ _CONTENT_HEADER = {
 # built once: every result shares these header tuples
 _CONTENT_TYPE = {code: ("content-type", value) for code, value in _CONTENT_HEADER.items()}
 _VERSION_HEADER = ("grump-schema-version", _SCHEMA_VERSION)
+_ID_HEADER = "grump-intent-id"
+# the same headers encoded for compiled record batches: per content code, the headers
+# every result shares, then the intent id's key (its value is each result's own)
+_PREFIXES = [
+    header_prefix([_CONTENT_TYPE[code], _VERSION_HEADER], _ID_HEADER) if code in _CONTENT_TYPE
+    else b"" for code in range(max(_CONTENT_TYPE) + 1)
+]  # fmt: skip
+_PREFIX_BYTES = np.frombuffer(b"".join(_PREFIXES), np.uint8)
+_PREFIX_LEN = np.array([len(p) for p in _PREFIXES], np.int64)
+_PREFIX_START = np.concatenate([[0], np.cumsum(_PREFIX_LEN)[:-1]]).astype(np.int64)
 
 
 class Egress:
@@ -81,6 +99,12 @@ class Egress:
         self.retry_policy = retry_policy or RetryPolicy()
         self._resends: list[tuple[float, int, f.OutColumns]] = []  # (due, attempt, frames)
         self.failure: ProduceFailed | None = None  # set once: `pump` raises it from then on
+
+    @functools.cached_property
+    def batch_limit(self) -> int | None:
+        """Results go as compiled record batches of at most this many bytes, where the
+        producer takes them (None: through its builder)."""
+        return prebuilt_batch_limit(self.producer)
 
     async def run(self) -> None:
         while True:
@@ -198,10 +222,11 @@ class Egress:
         dead = out.kind == f.DEAD
         if not dead.all():
             results = out if not dead.any() else out.take(np.flatnonzero(~dead))
-            await self._send_topic(results, self.output_topic, self._result_rows, attempt)
+            send = self._send_results if self.batch_limit else self._send_rows(self._result_rows)
+            await self._send_topic(results, self.output_topic, send, attempt)
         if dead.any():
             await self._send_topic(out.take(np.flatnonzero(dead)), self.dlq_topic,
-                                   self._dead_rows, attempt)  # fmt: skip
+                                   self._send_rows(self._dead_rows), attempt)  # fmt: skip
 
     async def _resend_due(self) -> bool:
         """Send again the failed batches whose backoff has passed; True if any."""
@@ -216,20 +241,45 @@ class Egress:
             await self._produce(out, attempt)
         return True
 
-    async def _send_topic(self, out: f.OutColumns, topic: str, rows: Any, attempt: int) -> None:
+    async def _send_topic(self, out: f.OutColumns, topic: str, send: Any, attempt: int) -> None:
+        """Queue `out` to `topic`, one partition at a time; `send(topic, partition, out,
+        picked)` queues the picked records' batches."""
         partitions = await topic_partitions(self.producer, topic)
         chosen = self.chooser.choose_many(topic, out.buffer, out.key_starts(), out.key_len,
                                           partitions)  # fmt: skip
         order = np.argsort(chosen, kind="stable")  # stable: record order within a partition
         for group in np.split(order, np.flatnonzero(np.diff(chosen[order])) + 1):
             first = 0
-            batches = await send_partition(self.producer, topic, int(chosen[group[0]]),
-                                           rows(out, group))  # fmt: skip
+            batches = await send(topic, int(chosen[group[0]]), out, group)
             for count, future in batches:
                 picked, first = group[first : first + count], first + count
                 self.inflight.add(future)
                 self.inflight_records += count
                 future.add_done_callback(functools.partial(self._on_ack, out, picked, attempt))
+
+    def _send_rows(self, rows: Any) -> Any:
+        """A sender through aiokafka's batch builder, one (key, value, headers) row at a time."""
+
+        async def send(topic: str, partition: int, out: f.OutColumns, picked: np.ndarray) -> Any:
+            return await send_partition(self.producer, topic, partition, rows(out, picked))
+
+        return send
+
+    async def _send_results(
+        self, topic: str, partition: int, out: f.OutColumns, picked: np.ndarray
+    ) -> list[tuple[int, asyncio.Future[Any]]]:
+        """Results as record batches written by compiled code (the headers of
+        `_result_rows`, the same bytes aiokafka's builder would write)."""
+        key_starts, key_lens = out.key_starts()[picked], out.key_len[picked]
+        id_starts = key_starts + np.maximum(key_lens, 0)
+        value_starts = id_starts + out.aux_len[picked]
+        content = out.content[picked]
+        columns = RecordColumns(out.buffer, key_starts, key_lens.astype(np.int64), value_starts,
+                                out.ends[picked] - value_starts, id_starts,
+                                value_starts - id_starts, _PREFIX_BYTES, _PREFIX_START[content],
+                                _PREFIX_LEN[content])  # fmt: skip
+        return await send_prebuilt(self.producer, topic, partition,
+                                   columns.batches(self.batch_limit or 0))  # fmt: skip
 
     def _result_rows(self, out: f.OutColumns, picked: np.ndarray) -> Iterator[Row]:
         """(key, value, headers) per result; key and value are views of `out.data`."""
@@ -244,7 +294,7 @@ class Egress:
         for key_start, key_end, aux_end, end, keyed, content in zip(*columns, strict=True):
             yield (view[key_start:key_end] if keyed else None, view[aux_end:end],
                    [_CONTENT_TYPE[content], _VERSION_HEADER,
-                    ("grump-intent-id", data[key_end:aux_end])])  # fmt: skip
+                    (_ID_HEADER, data[key_end:aux_end])])  # fmt: skip
 
     def _dead_rows(self, out: f.OutColumns, picked: np.ndarray) -> Iterator[Row]:
         """The original bytes with `DeadLetter.headers()`: rare, so per-frame objects."""

@@ -38,6 +38,7 @@ from aiokafka.errors import (
     RebalanceInProgressError,
 )
 from aiokafka.partitioner import murmur2
+from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.protocol.group import LeaveGroupRequest
 
 from ._murmur import murmur2_many
@@ -291,6 +292,29 @@ async def send_partition(
     if count:
         sent.append((count, await producer.send_batch(batch, topic, partition=partition)))
     return sent
+
+
+def prebuilt_batch_limit(producer: AIOKafkaProducer) -> int | None:
+    """The byte limit of a record batch this producer sends as it was written elsewhere
+    (`send_prebuilt`), or None where it cannot take such batches (compressed or
+    transactional batches are its builder's to write)."""
+    accumulator = producer._message_accumulator
+    if (
+        accumulator._compression_type
+        or producer._txn_manager is not None
+        and (producer._txn_manager.transactional_id is not None)
+    ):
+        return None
+    return int(accumulator._batch_size)
+
+
+async def send_prebuilt(
+    producer: AIOKafkaProducer, topic: str, partition: int, batches: Iterable[BatchBuilder]
+) -> list[tuple[int, asyncio.Future[Any]]]:
+    """Queue record batches already written to one partition, in order; (record count, ack
+    future) per batch, as `send_partition` returns them."""
+    return [(batch.record_count(), await producer.send_batch(batch, topic, partition=partition))
+            for batch in batches]  # fmt: skip
 
 
 # --- consumer -------------------------------------------------------------------------------
