@@ -67,6 +67,17 @@ _PREFIX_LEN = np.array([len(p) for p in _PREFIXES], np.int64)
 _PREFIX_START = np.concatenate([[0], np.cumsum(_PREFIX_LEN)[:-1]]).astype(np.int64)
 
 
+def result_columns(out: f.OutColumns, picked: np.ndarray) -> RecordColumns:
+    """The picked results as spans of `out`'s bytes, with their headers' encoded prefix."""
+    key_starts, key_lens = out.key_starts()[picked], out.key_len[picked]
+    id_starts = key_starts + np.maximum(key_lens, 0)
+    value_starts = id_starts + out.aux_len[picked]
+    content = out.content[picked]
+    return RecordColumns(out.buffer, key_starts, key_lens.astype(np.int64), value_starts,
+                         out.ends[picked] - value_starts, id_starts, value_starts - id_starts,
+                         _PREFIX_BYTES, _PREFIX_START[content], _PREFIX_LEN[content])  # fmt: skip
+
+
 class Egress:
     def __init__(
         self,
@@ -270,16 +281,8 @@ class Egress:
     ) -> list[tuple[int, asyncio.Future[Any]]]:
         """Results as record batches written by compiled code (the headers of
         `_result_rows`, the same bytes aiokafka's builder would write)."""
-        key_starts, key_lens = out.key_starts()[picked], out.key_len[picked]
-        id_starts = key_starts + np.maximum(key_lens, 0)
-        value_starts = id_starts + out.aux_len[picked]
-        content = out.content[picked]
-        columns = RecordColumns(out.buffer, key_starts, key_lens.astype(np.int64), value_starts,
-                                out.ends[picked] - value_starts, id_starts,
-                                value_starts - id_starts, _PREFIX_BYTES, _PREFIX_START[content],
-                                _PREFIX_LEN[content])  # fmt: skip
-        return await send_prebuilt(self.producer, topic, partition,
-                                   columns.batches(self.batch_limit or 0))  # fmt: skip
+        batches = result_columns(out, picked).batches(self.batch_limit or 0)
+        return await send_prebuilt(self.producer, topic, partition, batches)
 
     def _result_rows(self, out: f.OutColumns, picked: np.ndarray) -> Iterator[Row]:
         """(key, value, headers) per result; key and value are views of `out.data`."""

@@ -196,3 +196,15 @@ class PrebuiltBatch(BatchBuilder):
 
     def size(self) -> int:
         return len(self._data)
+
+
+def warm_up() -> None:
+    """Load (or compile) the writer and the checksum for the argument types egress passes:
+    read-only bytes (a claim copied out of the ring), int64 columns."""
+    data = np.frombuffer(b"kiv", np.uint8)
+    one = np.ones(1, np.int64)
+    prefix = np.frombuffer(header_prefix([], "i"), np.uint8)
+    columns = RecordColumns(data, 0 * one, one, 2 * one, one, one, one, prefix, 0 * one,
+                            len(prefix) * one)  # fmt: skip
+    for batch in columns.batches(1 << 20):
+        batch._build()

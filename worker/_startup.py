@@ -15,6 +15,7 @@ import numpy as np
 
 from ringbuffer import Ring
 
+from . import _record_batch as record_batch
 from ._murmur import murmur2_many
 
 log = logging.getLogger("worker")
@@ -34,14 +35,16 @@ def process_age_s() -> float:
 
 def warm_parent_jit() -> None:
     """Load (or compile) the numba functions the parent calls per batch: the ring's push,
-    claim and release, and murmur2 for keyed results. Otherwise the first fetched batch
-    would load them on the event loop, after joining, with partitions waiting."""
+    claim and release, murmur2 for keyed results, and the record batch writer. Otherwise
+    the first fetched batch would load them on the event loop, after joining, with
+    partitions waiting."""
     with Ring.create(None, capacity_records=64, arena_bytes=1 << 12, max_record_bytes=256) as ring:
         ring.try_push_many(np.zeros(8, np.uint8), np.array([0, 4, 8], np.int64))
         claim = ring.claim_batch(2, 1 << 12, timeout=0)
         if claim is not None:
             ring.release(claim)
     murmur2_many(np.zeros(8, np.uint8), np.array([0], np.int64), np.array([8], np.int64))
+    record_batch.warm_up()
 
 
 class StartupClock:

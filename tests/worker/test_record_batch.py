@@ -103,3 +103,30 @@ def test_a_prebuilt_batch_provides_what_the_accumulator_calls_on_a_builder():
     batch = columns_of([(b"k", b"v", b"i")]).batches(1 << 20, NOW)[0]
     assert batch.closed() and batch.record_count() == 1 and batch.size() == len(batch._build())
     assert batch.append(timestamp=None, key=b"k", value=b"v") is None
+
+
+def test_the_parents_warm_up_compiles_what_egress_calls_with_these_types():
+    """After `warm_parent_jit`, results framed as the drains frame them go out as batches
+    without compiling anything more (a compile on the event loop would stall partitions)."""
+    from worker import _crc32c, _framing, _record_batch
+    from worker._egress import result_columns
+    from worker._startup import warm_parent_jit
+
+    warm_parent_jit()
+    compiled = [_record_batch.plan_batches, _record_batch.write_records]
+    if _crc32c.HARDWARE:
+        compiled.append(_crc32c._crc32c_hardware)
+    before = [len(f.signatures) for f in compiled]
+    frames = [_framing.out_frame(_framing.RESULT, _framing.InRecord(3, 10 + i, NOW, key, 1, b""),
+                                 b"id-%d" % i, _framing.CONTENT_JSON, b'{"ok":%d}' % i)
+              for i, key in enumerate([b"k0", None, b"k2"])]  # fmt: skip
+    data, offsets = _framing.pack_frames(frames, [len(x) for x in frames])
+    out = _framing.OutColumns.of_claim(np.frombuffer(data, np.uint8), offsets)
+    batch = result_columns(out, np.arange(3)).batches(1 << 20, NOW)[0]
+    read = DefaultRecordBatch(bytes(batch._build()))
+    assert [(r.key, r.value, dict(r.headers)["grump-intent-id"]) for r in read] == [
+        (b"k0", b'{"ok":0}', b"id-0"),
+        (None, b'{"ok":1}', b"id-1"),
+        (b"k2", b'{"ok":2}', b"id-2"),
+    ]
+    assert [len(f.signatures) for f in compiled] == before
