@@ -183,8 +183,9 @@ def read_headers(buffer: np.ndarray, starts: np.ndarray, dtype: np.dtype) -> np.
 class OutColumns:
     """Output frames decoded column-wise (one numpy array per field) over one `bytes`.
 
-    Egress keeps this instead of per-record objects: one copy of a claim's bytes, and
-    memoryview slices of it handed to the batch builder, which copies them on append.
+    Egress keeps this instead of per-record objects: one copy of a claim's bytes, which the
+    record batch writer reads results from (and dead letters go to aiokafka's builder as
+    memoryview slices of it).
     """
 
     __slots__ = ("data", "buffer", "starts", "ends", "kind", "partition", "offset",
