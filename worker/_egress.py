@@ -73,6 +73,9 @@ def result_columns(out: f.OutColumns, picked: np.ndarray) -> RecordColumns:
     id_starts = key_starts + np.maximum(key_lens, 0)
     value_starts = id_starts + out.aux_len[picked]
     content = out.content[picked]
+    if len(content) and (content.max() >= len(_PREFIX_LEN) or not _PREFIX_LEN[content].all()):
+        codes = sorted(set(content.tolist()))
+        raise ValueError(f"a result frame has no known content type: codes {codes}")
     return RecordColumns(out.buffer, key_starts, key_lens.astype(np.int64), value_starts,
                          out.ends[picked] - value_starts, id_starts, value_starts - id_starts,
                          _PREFIX_BYTES, _PREFIX_START[content], _PREFIX_LEN[content])  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
+import pytest
 from aiokafka.producer.message_accumulator import BatchBuilder, MessageBatch
 from aiokafka.record.default_records import DefaultRecordBatch
 from aiokafka.record.util import calc_crc32c
@@ -130,3 +131,15 @@ def test_the_parents_warm_up_compiles_what_egress_calls_with_these_types():
         (b"k2", b'{"ok":2}', b"id-2"),
     ]
     assert [len(f.signatures) for f in compiled] == before
+
+
+def test_a_result_without_a_known_content_type_is_refused_not_written_headerless():
+    from worker import _framing
+    from worker._egress import result_columns
+
+    frame = _framing.out_frame(_framing.RESULT, _framing.InRecord(0, 1, NOW, b"k", 1, b""),
+                               b"id", _framing.CONTENT_NONE, b"{}")  # fmt: skip
+    data, offsets = _framing.pack_frames([frame], [len(frame)])
+    out = _framing.OutColumns.of_claim(np.frombuffer(data, np.uint8), offsets)
+    with pytest.raises(ValueError, match="no known content type"):
+        result_columns(out, np.arange(1))
