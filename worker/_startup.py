@@ -15,7 +15,6 @@ import numpy as np
 
 from ringbuffer import Ring
 
-from . import _record_batch as record_batch
 from ._murmur import murmur2_many
 
 log = logging.getLogger("worker")
@@ -44,7 +43,9 @@ def warm_parent_jit() -> None:
         if claim is not None:
             ring.release(claim)
     murmur2_many(np.zeros(8, np.uint8), np.array([0], np.int64), np.array([8], np.int64))
-    record_batch.warm_up()
+    from ._record_batch import warm_up  # here: drains import this module, not aiokafka
+
+    warm_up()
 
 
 class StartupClock:
