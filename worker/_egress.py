@@ -67,11 +67,17 @@ _PREFIX_LEN = np.array([len(p) for p in _PREFIXES], np.int64)
 _PREFIX_START = np.concatenate([[0], np.cumsum(_PREFIX_LEN)[:-1]]).astype(np.int64)
 
 
-def result_columns(out: f.OutColumns, picked: np.ndarray) -> RecordColumns:
-    """The picked results as spans of `out`'s bytes, with their headers' encoded prefix."""
+def result_spans(out: f.OutColumns, picked: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where each picked result's key (length -1: none), intent id and value start in
+    `out`'s bytes: (key starts, key lengths, id starts, value starts)."""
     key_starts, key_lens = out.key_starts()[picked], out.key_len[picked]
     id_starts = key_starts + np.maximum(key_lens, 0)
-    value_starts = id_starts + out.aux_len[picked]
+    return key_starts, key_lens, id_starts, id_starts + out.aux_len[picked]
+
+
+def result_columns(out: f.OutColumns, picked: np.ndarray) -> RecordColumns:
+    """The picked results as spans of `out`'s bytes, with their headers' encoded prefix."""
+    key_starts, key_lens, id_starts, value_starts = result_spans(out, picked)
     content = out.content[picked]
     if len(content) and (content.max() >= len(_PREFIX_LEN) or not _PREFIX_LEN[content].all()):
         codes = sorted(set(content.tolist()))
@@ -289,10 +295,7 @@ class Egress:
 
     def _result_rows(self, out: f.OutColumns, picked: np.ndarray) -> Iterator[Row]:
         """(key, value, headers) per result; key and value are views of `out.data`."""
-        key_starts = out.key_starts()[picked]
-        key_lens = out.key_len[picked]
-        key_ends = key_starts + np.maximum(key_lens, 0)
-        aux_ends = key_ends + out.aux_len[picked]
+        key_starts, key_lens, key_ends, aux_ends = result_spans(out, picked)
         view, data = memoryview(out.data), out.data
         columns = (key_starts.tolist(), key_ends.tolist(), aux_ends.tolist(),
                    out.ends[picked].tolist(), (key_lens >= 0).tolist(),

@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.record.util import encode_varint
 
 from ._crc32c import crc32c
+from ._fast_json import copy_bytes
 from ._jit import jit
 
 # baseOffset, length, partitionLeaderEpoch, magic, crc, attributes, lastOffsetDelta,
@@ -51,15 +53,6 @@ def _put_varint(out, at, value):
         at += 1
     out[at] = np.uint8(z)
     return at + 1
-
-
-@jit(inline=True)
-def _copy(out, at, source):
-    """A loop over two views, which LLVM vectorises."""
-    dest = out[at : at + len(source)]
-    for k in range(len(source)):
-        dest[k] = source[k]
-    return at + len(source)
 
 
 @jit(inline=True)
@@ -111,32 +104,26 @@ def write_records(out, data, key_start, key_len, value_start, value_len, id_star
         at = _put_varint(out, at + 2, i - lo)
         at = _put_varint(out, at, key_len[i])
         if key_len[i] > 0:
-            at = _copy(out, at, data[key_start[i] : key_start[i] + key_len[i]])
+            at = copy_bytes(out, at, data, key_start[i], key_start[i] + key_len[i])
         at = _put_varint(out, at, value_len[i])
-        at = _copy(out, at, data[value_start[i] : value_start[i] + value_len[i]])
-        at = _copy(out, at, prefixes[prefix_start[i] : prefix_start[i] + prefix_len[i]])
+        at = copy_bytes(out, at, data, value_start[i], value_start[i] + value_len[i])
+        at = copy_bytes(out, at, prefixes, prefix_start[i], prefix_start[i] + prefix_len[i])
         at = _put_varint(out, at, id_len[i])
-        at = _copy(out, at, data[id_start[i] : id_start[i] + id_len[i]])
+        at = copy_bytes(out, at, data, id_start[i], id_start[i] + id_len[i])
     return at
 
 
 def header_prefix(headers: list[tuple[str, bytes]], last_key: str) -> bytes:
     """The encoded header count and `headers`, then the key of a last header whose value
     each record supplies: what every record with these headers shares."""
-    parts = [_varint(len(headers) + 1)]
-    for key, value in headers:
-        parts += [_varint(len(key.encode())), key.encode(), _varint(len(value)), value]
-    parts += [_varint(len(last_key.encode())), last_key.encode()]
-    return b"".join(parts)
-
-
-def _varint(value: int) -> bytes:
-    z = (value << 1) ^ (value >> 63)
     out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
+    encode_varint(len(headers) + 1, out.append)
+    for key, value in headers:
+        for part in (key.encode(), value):
+            encode_varint(len(part), out.append)
+            out += part
+    encode_varint(len(last_key.encode()), out.append)
+    out += last_key.encode()
     return bytes(out)
 
 
