@@ -9,8 +9,9 @@ is another process):
 - `consume`  (baseline) `getmany` of the input records: aiokafka's own cost;
 - `produce`  (baseline) fixed results to the input's partition, no headers, through
   aiokafka's batch API (`create_batch/append/send_batch`), awaiting the acks;
-- `ingest`   `Ingest._push_fetched`: track offsets, frame the fetched ConsumerRecords,
-  one push into a real input ring;
+- `ingest`   the worker's input side: fetch rounds as input frames (`fetch_frames`:
+  aiokafka's fetch, the batches framed by compiled code), then `Ingest._push_fetched`
+  (track offsets, push into a real input ring); compare with `consume` alone;
 - `egress`   `Egress.pump` until the output ring is empty, then every ack: unframe,
   partition by key (murmur2), per-partition batches to the broker, acks → `Delivery.ack`
   and metrics. Every `--dead-every`-th record is a dead letter to the DLQ topic.
@@ -40,6 +41,7 @@ from worker import _framing as f
 from worker._broker import LocalBroker, create_topics
 from worker._delivery import Delivery
 from worker._egress import Egress
+from worker._fetch_frames import fetch_frames, keep_fetched_bytes
 from worker._ingest import Ingest
 from worker._kafka import OutRecord, send_records, start_producer
 from worker._metrics import Metrics
@@ -103,18 +105,33 @@ def _ring(records: int, arena_bytes: int) -> Ring:
                        max_record_bytes=1 << 20)  # fmt: skip
 
 
-async def bench_ingest(batches: list[dict], count: int) -> float:
+async def bench_ingest(bootstrap: str, count: int) -> float:
+    """Fetch rounds as the worker takes them, framed, and pushed: CPU seconds of both."""
+    keep_fetched_bytes()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
     delivery = Delivery(INPUT, Metrics())
-    delivery.assigned = {tp for batch in batches for tp in batch}
-    with _ring(count, count * 256) as ring:
-        ingest = Ingest(None, ring, delivery, Metrics(), max_unacked=count,  # type: ignore[arg-type]
-                        send_dead_letters=_no_dead_letters)  # fmt: skip
+    try:
+        await consumer.topics()
+        tps = [TopicPartition(INPUT, p) for p in sorted(consumer.partitions_for_topic(INPUT))]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        delivery.assigned = set(tps)
+        with _ring(count, count * 256) as ring:
+            ingest = Ingest(consumer, ring, delivery, Metrics(), max_unacked=count,
+                            send_dead_letters=_no_dead_letters)  # fmt: skip
 
-        async def run() -> None:
-            for batch in batches:
-                await ingest._push_fetched(batch)
+            async def run() -> None:
+                got = 0
+                while got < count:
+                    fetched = await fetch_frames(consumer, max_wait_ms=500, max_records=10_000,
+                                                 frame_limit=ingest.max_frame_bytes)  # fmt: skip
+                    await ingest._push_fetched(fetched)
+                    got += sum(len(frames.offsets) for frames in fetched.values())
 
-        return await _timed(run)
+            return await _timed(run)
+    finally:
+        await consumer.stop()
 
 
 def output_frames(batches: list[dict], result: bytes, dead_every: int) -> list[bytes]:
@@ -209,7 +226,7 @@ async def run_all(bootstrap: str, args: argparse.Namespace) -> dict[str, list[fl
     for _ in range(args.repeat):
         batches, consume_s = await fetch_inputs(bootstrap, args.records)
         figures["consume"].append(consume_s)
-        figures["ingest"].append(await bench_ingest(batches, args.records))
+        figures["ingest"].append(await bench_ingest(bootstrap, args.records))
         frames = output_frames(batches, result, args.dead_every)
         figures["egress"].append(await bench_egress(bootstrap, batches, frames))
         figures["produce"].append(await bench_produce(bootstrap, batches, result))

@@ -62,12 +62,17 @@ class OutFrame(NamedTuple):
     value: bytes
 
 
-def content_code(headers: Sequence[tuple[str, bytes]]) -> int:
+def content_code(headers: Sequence[tuple[str, bytes | None]]) -> int:
     """The content-type header as a one-byte code (unknown types sniff like absent ones)."""
     for name, value in headers:
         if name == "content-type":
-            return _CODE_OF_TYPE.get(content_type_of(value) or "", CONTENT_NONE)
+            return content_code_of(value)
     return CONTENT_NONE
+
+
+def content_code_of(value: bytes | None) -> int:
+    """The one-byte code of a content-type header's value (None: no value)."""
+    return _CODE_OF_TYPE.get(content_type_of(value) or "", CONTENT_NONE)
 
 
 def pack_frames(parts: list[bytes], sizes: list[int]) -> tuple[bytes, np.ndarray]:

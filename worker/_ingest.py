@@ -20,8 +20,8 @@ from schemas.errors import RECORD_TOO_LARGE
 
 from . import _framing as f
 from ._delivery import Delivery
+from ._fetch_frames import PartitionFrames, fetch_frames, keep_fetched_bytes
 from ._fetch_pace import FetchPacer
-from ._kafka import fetch_batches
 from ._metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class Ingest:
         send_dead_letters: Callable[[list[bytes]], Awaitable[None]],
     ) -> None:
         """`send_dead_letters` takes output frames of records too large for the ring."""
+        keep_fetched_bytes()  # partitions fetched before this read through aiokafka's records
         self.consumer = consumer
         self.send_dead_letters = send_dead_letters
         self.max_frame_bytes = f.max_input_frame(ring.max_record_bytes)
@@ -74,48 +75,39 @@ class Ingest:
             # partitions): short rounds, to resume soon.
             wait_ms = (_PAUSED_FETCH_WAIT_MS if self.paused
                        else self.pacer.round_timeout_ms(_FETCH_WAIT_MS))  # fmt: skip
-            fetched = await fetch_batches(
-                self.consumer, max_wait_ms=wait_ms, max_records=self.max_fetch_records
-            )
+            fetched = await fetch_frames(self.consumer, max_wait_ms=wait_ms,
+                                         max_records=self.max_fetch_records,
+                                         frame_limit=self.max_frame_bytes)  # fmt: skip
             if await self.pacer.after_round(bool(fetched)):
                 self.metrics.fetch_starved.inc()
             self.metrics.fetch_wait_seconds.set(self.pacer.wait_ms / 1000)
             if fetched:
                 await self._push_fetched(fetched)
 
-    async def _push_fetched(self, fetched: dict) -> None:
-        parts: list[bytes] = []
-        sizes: list[int] = []
+    async def _push_fetched(self, fetched: dict[Any, PartitionFrames]) -> None:
+        pushes: list[PartitionFrames] = []
         too_large: list[bytes] = []
-        for tp, records in fetched.items():
-            offsets = np.fromiter((r.offset for r in records), np.int64, len(records))
-            if not self.delivery.track(tp, offsets):
+        for tp, frames in fetched.items():
+            if not self.delivery.track(tp, frames.offsets):
                 continue  # revoked while fetching: the next owner reads these
-            self.metrics.records_consumed.inc(len(records))
-            oversized: list = []
-            batch_parts, batch_sizes = f.frame_consumer_records(
-                tp.partition, records, self.max_frame_bytes, oversized
-            )
-            parts += batch_parts
-            sizes += batch_sizes
-            too_large += [self._too_large(tp.partition, r) for r in oversized]
+            self.metrics.records_consumed.inc(len(frames.offsets))
+            pushes.append(frames)
+            too_large += [self._too_large(record) for record in frames.too_large]
         if too_large:
             await self.send_dead_letters(too_large)
-        if sizes:
-            await self._push(*f.pack_frames(parts, sizes))
+        for frames in pushes:
+            if len(frames.ends) > 1:
+                await self._push(frames.data, frames.ends)
 
-    def _too_large(self, partition: int, record: Any) -> bytes:
+    def _too_large(self, source: f.InRecord) -> bytes:
         """A dead letter for a record the ring cannot carry: straight to egress, with its
         original bytes (the DLQ topic must accept what the input topic accepted)."""
-        value = record.value or b""
-        aux = f.dead_aux(RECORD_TOO_LARGE, "decode",
-                         f"record of {len(value)} bytes exceeds the worker's ring record limit "
-                         f"({self.max_frame_bytes} bytes framed); raise --ring-bytes")  # fmt: skip
-        source = f.InRecord(partition, record.offset, record.timestamp, record.key,
-                            f.CONTENT_NONE, value)  # fmt: skip
-        return f.out_frame(f.DEAD, source, aux, f.CONTENT_NONE, value)
+        reason = (f"record of {len(source.value)} bytes exceeds the worker's ring record limit "
+                  f"({self.max_frame_bytes} bytes framed); raise --ring-bytes")  # fmt: skip
+        aux = f.dead_aux(RECORD_TOO_LARGE, "decode", reason)
+        return f.out_frame(f.DEAD, source, aux, f.CONTENT_NONE, source.value)
 
-    async def _push(self, data: bytes, offsets: np.ndarray) -> None:
+    async def _push(self, data: Any, offsets: np.ndarray) -> None:
         """Push everything, yielding while the ring is full (never block the event loop).
 
         Tracked records are always pushed, even when stopping: the drains are still

@@ -18,8 +18,8 @@ import numba
 
 _ROOT = Path(__file__).parent.parent
 _SOURCES = ("worker/_columns.py", "worker/_crc32c.py", "worker/_fast_json.py",
-            "worker/_fast_requests.py", "worker/_record_batch.py", "worker/_requests.py",
-            "schemas/request.py")  # fmt: skip
+            "worker/_fast_requests.py", "worker/_record_batch.py", "worker/_record_reader.py",
+            "worker/_requests.py", "schemas/request.py")  # fmt: skip
 
 
 def _cache_dir() -> str:

@@ -34,7 +34,7 @@ def process_age_s() -> float:
 
 def warm_parent_jit() -> None:
     """Load (or compile) the numba functions the parent calls per batch: the ring's push,
-    claim and release, murmur2 for keyed results, and the record batch writer. Otherwise
+    claim and release, murmur2 for keyed results, the record batch reader and writer. Otherwise
     the first fetched batch would load them on the event loop, after joining, with
     partitions waiting."""
     with Ring.create(None, capacity_records=64, arena_bytes=1 << 12, max_record_bytes=256) as ring:
@@ -43,9 +43,12 @@ def warm_parent_jit() -> None:
         if claim is not None:
             ring.release(claim)
     murmur2_many(np.zeros(8, np.uint8), np.array([0], np.int64), np.array([8], np.int64))
-    from ._record_batch import warm_up  # here: drains import this module, not aiokafka
+    # here: drains import this module, not aiokafka
+    from ._record_batch import warm_up as warm_writer
+    from ._record_reader import warm_up as warm_reader
 
-    warm_up()
+    warm_writer()
+    warm_reader()
 
 
 class StartupClock:

@@ -7,7 +7,8 @@ import re
 from importlib.metadata import version
 from pathlib import Path
 
-from aiokafka.consumer.fetcher import Fetcher
+from aiokafka import AIOKafkaConsumer
+from aiokafka.consumer.fetcher import Fetcher, FetchResult, PartitionRecords
 from aiokafka.consumer.group_coordinator import GroupCoordinator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,3 +32,20 @@ def test_the_private_leave_group_call_exists_with_the_signature_used() -> None:
 def test_the_fetcher_reads_its_max_wait_for_every_request() -> None:
     """set_fetch_wait changes Fetcher._fetch_max_wait_ms between requests."""
     assert "_fetch_max_wait_ms" in Fetcher._get_actions_per_node.__code__.co_names
+
+
+def test_the_fetch_round_reads_what_getmany_reads() -> None:
+    """worker._fetch_frames takes a fetch round as getmany and fetched_records do, and has
+    the fetcher keep the bytes it wraps in MemoryRecords."""
+    getmany = set(AIOKafkaConsumer.getmany.__code__.co_names)
+    assert {"_closed", "_coordinator", "check_errors", "_subscription", "fetch_context",
+            "_fetcher", "fetched_records"} <= getmany  # fmt: skip
+    fetched = set(Fetcher.fetched_records.__code__.co_names)
+    assert {"_records", "_subscriptions", "reassignment_in_progress", "wait_for_assignment",
+            "getall", "has_more", "_notify", "_wait_consume_future", "_create_fetch_waiter",
+            "_closed", "check_raise"} <= fetched  # fmt: skip
+    assert {"check_assignment", "_update_position", "getall", "has_more"} <= set(dir(FetchResult))
+    assert {"_partition_records"} <= set(FetchResult.getall.__code__.co_names)
+    assert {"_records", "next_fetch_offset"} <= set(PartitionRecords.__init__.__code__.co_names)
+    assert {"_isolation_level", "_check_crcs"} <= set(Fetcher.__init__.__code__.co_names)
+    assert "MemoryRecords" in Fetcher._proc_fetch_request.__code__.co_names
