@@ -2,9 +2,9 @@
 
 The commit protocol, one record's life:
 
-1. consume   ingest fetches a batch (`getmany`) for its assigned partitions;
-2. track     the batch's offsets enter the OffsetTracker *before* anything else happens;
-3. push      ingest frames the records into the input ring (one `push_many`);
+1. consume   ingest takes a fetch round (`fetch_frames`) for its assigned partitions;
+2. track     the round's offsets enter the OffsetTracker *before* anything else happens;
+3. push      ingest pushes the records' frames into the input ring (`push_many`);
 4. claim     a drain process claims a run of records from the ring;
 5. parse     the drain parses them as one kernel batch and pushes results or dead letters;
 6. produce   egress sends them with `send_records` (acks=all);

@@ -1,6 +1,7 @@
 """Ingest: fetched Kafka batches → framed records in the input ring (protocol steps 1-3).
 
-No decoding here: the event loop only frames bytes. Backpressure pauses every assigned
+No decoding here: the event loop only frames bytes (`_fetch_frames`: compiled, from the
+fetched batches). Backpressure pauses every assigned
 partition when the ring (or the count of unacked records) passes its high-water mark and
 resumes below the low-water mark, so memory stays bounded whatever the producer does.
 """
@@ -29,8 +30,8 @@ log = logging.getLogger(__name__)
 HIGH_WATER = 0.75
 LOW_WATER = 0.25
 _PUSH_RETRY_S = 0.002
-# getmany returns as soon as records arrive, so the wait only sets how often an idle loop
-# wakes up; paused, the loop must look at the ring's fill sooner to resume.
+# A fetch round returns as soon as records arrive, so the wait only sets how often an idle
+# loop wakes up; paused, the loop must look at the ring's fill sooner to resume.
 _FETCH_WAIT_MS = 1000
 _PAUSED_FETCH_WAIT_MS = 50
 # The broker's wait per Fetch (see `_fetch_pace`). Tansu holds one at the log's end for all
