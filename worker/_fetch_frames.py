@@ -6,8 +6,8 @@ fetcher's module), and takes a fetch round as `getmany` does (`Fetcher.fetched_r
 the same waits, position checks and position updates), except that a partition whose
 bytes are all plain v2 batches is framed by `_record_reader` straight from those bytes.
 Anything else (a partition fetched before the wrap, compressed batches, a read-committed
-consumer, a consumer without these internals) goes through aiokafka's records and
-`_framing.frame_consumer_records`: the frames are the same either way.
+consumer or one with deserializers, a consumer without these internals) goes through
+aiokafka's records and `_framing.frame_consumer_records`: the frames are the same.
 
 Private aiokafka attributes: pyproject pins aiokafka, `tests/worker/test_aiokafka_pin.py`
 checks that they are still there.
@@ -74,7 +74,8 @@ def keep_fetched_bytes() -> None:
 def _fetcher_of(consumer: AIOKafkaConsumer) -> Any:
     fetcher = getattr(consumer, "_fetcher", None)
     needed = ("_records", "_subscriptions", "_notify", "_create_fetch_waiter", "_closed",
-              "_wait_consume_future", "_isolation_level", "_check_crcs")  # fmt: skip
+              "_wait_consume_future", "_isolation_level", "_check_crcs", "_key_deserializer",
+              "_value_deserializer")  # fmt: skip
     if fetcher is None or not all(hasattr(fetcher, name) for name in needed):
         return None
     return fetcher
@@ -144,11 +145,7 @@ def _take(
         return None
     records = result._partition_records
     kept = records._records
-    if (
-        type(kept) is _KeptBytes
-        and not kept.touched
-        and fetcher._isolation_level == aiokafka_fetcher.READ_UNCOMMITTED
-    ):
+    if type(kept) is _KeptBytes and not kept.touched and _reads_plain_bytes(fetcher):
         buf = np.frombuffer(kept.raw, np.uint8)
         buf.flags.writeable = False  # one compiled signature (the warm-up's) for any buffer
         index, position = reader.index_records(buf, records.next_fetch_offset,
@@ -161,6 +158,15 @@ def _take(
             return _frame_index(tp.partition, buf, index, frame_limit) if len(index) else None
     taken = result.getall(max_records)
     return _frame_records(tp, taken, frame_limit) if taken else None
+
+
+def _reads_plain_bytes(fetcher: Any) -> bool:
+    """Records as they are on the wire: no deserializers, no aborted transactions to skip."""
+    return (
+        fetcher._isolation_level == aiokafka_fetcher.READ_UNCOMMITTED
+        and fetcher._key_deserializer is None
+        and fetcher._value_deserializer is None
+    )
 
 
 # content-type header value -> content code (few distinct values; bounded like _framing's)

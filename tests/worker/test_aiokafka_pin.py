@@ -47,5 +47,6 @@ def test_the_fetch_round_reads_what_getmany_reads() -> None:
     assert {"check_assignment", "_update_position", "getall", "has_more"} <= set(dir(FetchResult))
     assert {"_partition_records"} <= set(FetchResult.getall.__code__.co_names)
     assert {"_records", "next_fetch_offset"} <= set(PartitionRecords.__init__.__code__.co_names)
-    assert {"_isolation_level", "_check_crcs"} <= set(Fetcher.__init__.__code__.co_names)
+    assert {"_isolation_level", "_check_crcs", "_key_deserializer",
+            "_value_deserializer"} <= set(Fetcher.__init__.__code__.co_names)  # fmt: skip
     assert "MemoryRecords" in Fetcher._proc_fetch_request.__code__.co_names
