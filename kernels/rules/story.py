@@ -5,6 +5,9 @@ A-Z case-insensitively, keeping the first and or-ing `primary`) and their counts
 handlers mirror the reference's one for one (`kernels.story` states the rules).
 The handlers and helpers are `jit_inline`: the machine compiles to one loop, with no call
 per token that passes every array as a bundle of scalars (over half its CPU time, measured).
+Handlers only plan; `run` carries each plan out at one call site per helper, so the large
+ones (`close_np`, `emit_verb`) are inlined once: the GPU kernel, with a copy at each of
+their ~30 call sites, was bound by instruction fetch.
 """
 
 from __future__ import annotations
@@ -95,7 +98,16 @@ from .._story_tokens import G_SPACE as GAP_SPACE
 from ..scan.story_tokens import tok_gap
 from ..scan.text import same_lower
 from ..story import _FIRST_STOP, _PERSONA_STOP
-from .story_np import close_np, mask, np_add, to_vslot
+from .story_np import (
+    DO_NOTHING,
+    PRE_ADD,
+    PRE_CLOSE,
+    close_np,
+    mask,
+    np_add,
+    perform,
+    to_vslot,
+)  # fmt: skip
 from .story_states import dispatch, np_extend
 
 
@@ -125,6 +137,10 @@ def find_persona(scr, g, n):
     return -1, -1
 
 
+# Passes of `run` over a token: the first look, the handler again, a close on its own.
+STEP_TOKEN, STEP_HANDLER, STEP_CLOSE = 0, 1, 2
+ASK_HANDLER = -1  # a first look's `before` when the state's handler must decide
+
 # The classes that `cue` and the NP (SUBJ) handler test before they only add the word: a
 # token with none of them takes the short path in `run`. Keep them in step with `cue`,
 # `noun_phrase`, `np_boundary` and `subj` (the parity suite compares with the reference).
@@ -140,8 +156,7 @@ _PLAIN_IN_SUBJ = (
 
 
 @jit_inline
-def clause_break(t, scr, rec, g, benefit_at, state):
-    close_np(t, scr, rec, g)
+def clause_break(g, benefit_at, state):
     if g[G_BEN_START] < 0:
         g[G_BEN_START] = benefit_at
     g[G_PRIMARY] = 0
@@ -150,22 +165,22 @@ def clause_break(t, scr, rec, g, benefit_at, state):
 
 
 @jit_inline
-def cue(t, scr, rec, g, i):
-    """Benefit connectives and subordinators, seen in every state. True when consumed."""
+def cue(scr, g, i):
+    """Benefit connectives and subordinators, seen in every state. True when consumed: the
+    open phrase then closes (the registers set here are ones `close_np` leaves alone)."""
     k, n = mask(scr, g, i), g[M_STORY_TOK]
     if k & C_SO and i > g[G_START] and i + 1 < n:
         skip = 2 if mask(scr, g, i + 1) & C_THAT else 1
-        clause_break(t, scr, rec, g, i + skip, S_CLAUSE)
+        clause_break(g, i + skip, S_CLAUSE)
         g[G_NEXT] = i + skip
         return True
     if k & C_IN and i + 2 < n and mask(scr, g, i + 1) & C_ORDER:
         third = mask(scr, g, i + 2)
         if third & (C_TO | C_THAT):
-            clause_break(t, scr, rec, g, i + 3, S_VSLOT if third & C_TO else S_CLAUSE)
+            clause_break(g, i + 3, S_VSLOT if third & C_TO else S_CLAUSE)
             g[G_NEXT] = i + 3
             return True
     if (k & C_SUB and g[G_STATE] != S_VSLOT) or (k & C_SUB and k & C_OBJ):
-        close_np(t, scr, rec, g)
         g[G_PRIMARY] = 0
         nxt = mask(scr, g, i + 1)
         if k & C_REL and nxt & (C_VB | C_VBZ | C_VBD | C_AUX):
@@ -177,20 +192,37 @@ def cue(t, scr, rec, g, i):
 
 
 @jit_inline
-def apply_gap(t, scr, rec, g, i):
-    """Apply the punctuation after token i."""
+def apply_gap(scr, g, i):
+    """Apply the punctuation after token i; PRE_CLOSE when it ends the open phrase."""
     gap = tok_gap(scr, i)
     g[G_COMMA] = 1 if gap == GAP_COMMA else 0
     if gap == GAP_SPACE:
-        return
+        return 0
     s = g[G_STATE]
-    if s == S_NP or s == S_SUBJ or s == S_PP:  # noqa: SIM109  (CUDA: no tuple search)
-        close_np(t, scr, rec, g)
+    close = s == S_NP or s == S_SUBJ or s == S_PP  # noqa: SIM109  (CUDA: no tuple search)
+    if close:
         g[G_STATE] = S_AFTER_NP
     if gap >= GAP_CLAUSE:
         if gap == GAP_SENT and g[G_BEN_START] >= 0 and g[G_BEN_END] < 0:
             g[G_BEN_END] = i
         g[G_PRIMARY], g[G_STATE], g[G_IMP_OK] = 0, S_CLAUSE, 0
+    return PRE_CLOSE if close else 0
+
+
+@jit_inline
+def glance(scr, g, i):
+    """The plan for token i when no handler is needed (a plain word in a phrase, a cue);
+    else (ASK_HANDLER, ...)."""
+    k, s = mask(scr, g, i), g[G_STATE]
+    # a plain word inside a phrase only extends it (most tokens of a text): the same
+    # outcome as `cue` and the handler, on one short path a GPU warp shares
+    if s == S_NP and not k & _PLAIN_IN_NP:
+        return np_extend(g)
+    if s == S_SUBJ and not k & _PLAIN_IN_SUBJ:
+        return PRE_ADD, DO_NOTHING, 0
+    if cue(scr, g, i):
+        return PRE_CLOSE, DO_NOTHING, 0
+    return ASK_HANDLER, DO_NOTHING, 0
 
 
 @jit_inline
@@ -206,29 +238,42 @@ def reset(g, start, imperative_ok):
 
 @jit
 def run(t, scr, rec, g):
-    """Walk the tokens once (see `_story_states.run`)."""
-    n = g[M_STORY_TOK]
-    i = g[G_START]
-    while i < n:
+    """Walk the tokens once (see `_story_states.run`), one pass over token i per turn.
+
+    A pass plans (a first look, else the state's handler, which may ask for up to three
+    more passes), then carries the plan out: the phrase gains token i, closes, and the
+    action follows. Punctuation that ends a phrase, and the end of the text, take a pass of
+    their own that only closes, so `close_np` has this one call site.
+    """
+    n, i, tries = g[M_STORY_TOK], g[G_START], 0
+    step = STEP_TOKEN if i < n else STEP_CLOSE
+    if i < n:
         g[G_NEXT] = i + 1
-        k, s = mask(scr, g, i), g[G_STATE]
-        # a plain word inside a phrase only extends it (most tokens of a text): the same
-        # outcome as `cue` and the handler, on one short path a GPU warp shares
-        if s == S_NP and not k & _PLAIN_IN_NP:
-            np_extend(t, scr, rec, g, i)
-        elif s == S_SUBJ and not k & _PLAIN_IN_SUBJ:
+    while True:
+        handled = False
+        before, act, arg = PRE_CLOSE, DO_NOTHING, 0
+        if step == STEP_TOKEN:
+            before, act, arg = glance(scr, g, i)
+        if step == STEP_HANDLER or before == ASK_HANDLER:
+            g[G_REDO], tries, handled = 0, tries + 1, True
+            before, act, arg = dispatch(scr, rec, g, i)
+        if before & PRE_ADD:
             np_add(g, i)
-        elif not cue(t, scr, rec, g, i):
-            g[G_REDO] = 1
-            tries = 0
-            while g[G_REDO] and tries < 4:
-                g[G_REDO] = 0
-                tries += 1
-                dispatch(t, scr, rec, g, i)
-        last = max(i, g[G_NEXT] - 1)
-        apply_gap(t, scr, rec, g, min(last, n - 1))
-        i = max(g[G_NEXT], i + 1)
-    close_np(t, scr, rec, g)
+        if before & PRE_CLOSE:
+            close_np(t, scr, rec, g)
+        perform(scr, rec, g, i, act, arg)
+        if handled and g[G_REDO] and tries < 4:
+            step = STEP_HANDLER
+        elif i >= n:
+            break
+        elif step != STEP_CLOSE and apply_gap(scr, g, min(max(i, g[G_NEXT] - 1), n - 1)):
+            step = STEP_CLOSE
+        else:
+            i, tries, step = max(g[G_NEXT], i + 1), 0, STEP_TOKEN
+            if i < n:
+                g[G_NEXT] = i + 1
+            else:
+                step = STEP_CLOSE
 
 
 @jit

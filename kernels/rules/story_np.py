@@ -3,6 +3,10 @@
 Registers are the `G_*` columns of the intent's `meta` row `g`; tokens are the scan's story
 tokens in `scr`; actions and entities go to `rec` as (start, end * 2 + primary). Every helper
 mirrors the function of the same name in `kernels._story_machine`, rule for rule.
+
+A handler does not call the helpers that touch the phrase or the verb lists: it returns a
+plan (before, action, argument) that `story.run` carries out at one call site for all of
+them, so the GPU kernel holds one inlined copy of `close_np` and `emit_verb`, not dozens.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from .._jit import jit_inline
 from .._layout import (
     G_ADV_START,
     G_AFTER_ADV,
+    G_COMMA,
     G_HAD_PARTICLE,
     G_LAST_ROLE,
     G_NEXT,
@@ -76,6 +81,12 @@ from .._story_tokens import (
 from .._story_tokens import G_SPACE as GAP_SPACE
 from ..scan.story_tokens import tok_gap, tok_mask
 from ..scan.text import same_lower
+
+# `before` bits of a plan, done in this order: token i joins the phrase, the phrase closes.
+PRE_ADD, PRE_CLOSE = 1, 2
+# Its action, after the close (`perform`); the argument is a role, a token or a flag.
+DO_NOTHING, DO_OPEN, DO_OPEN_ADD, DO_REOPEN = 0, 1, 2, 3
+DO_COORDINATE, DO_EMIT_VERB, DO_TO_CLAUSE, DO_OPEN_PP = 4, 5, 6, 7
 
 
 @jit_inline
@@ -230,3 +241,31 @@ def to_clause(scr, g, i):
 def open_pp(scr, g, i):
     g[G_STATE] = S_PP
     g[G_PREP_GERUND] = 1 if mask(scr, g, i) & C_GPREP else 0
+
+
+@jit_inline
+def perform(scr, rec, g, i, act, arg):
+    """Carry out a plan's action at token i, after its phrase closed (see the module doc).
+
+    DO_OPEN opens a phrase of role arg; DO_OPEN_ADD then adds token i to it; DO_REOPEN opens
+    the same role again with NP_PRIMARY arg (a genitive); DO_COORDINATE looks at token arg.
+    """
+    if act == DO_COORDINATE:  # reads the role close_np just left in G_LAST_ROLE
+        if coordinated_verb(scr, g, arg, g[G_COMMA]):
+            to_vslot(g)
+            act = DO_NOTHING
+        else:
+            last = g[G_LAST_ROLE]
+            act, arg = DO_OPEN, R_DOBJ if last == R_WANT else last
+    if act == DO_EMIT_VERB:
+        emit_verb(scr, rec, g, i)
+    elif act == DO_TO_CLAUSE:
+        to_clause(scr, g, i)
+    elif act == DO_OPEN_PP:
+        open_pp(scr, g, i)
+    elif act != DO_NOTHING:
+        open_np(g, g[G_NP_ROLE] if act == DO_REOPEN else arg)
+        if act == DO_OPEN_ADD:
+            np_add(g, i)
+        elif act == DO_REOPEN:
+            g[G_NP_PRIMARY] = arg

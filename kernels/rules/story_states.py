@@ -1,7 +1,8 @@
 """The state handlers of the batch user-story machine, one per state of `_story_states`.
 
-Each sees token i in one state, reads at most two tokens ahead, updates the registers in `g`
-and may ask (G_REDO) to see the same token again.
+Each sees token i in one state, reads at most two tokens ahead, updates the registers that
+closing a phrase leaves alone, may ask (G_REDO) to see the same token again, and returns the
+rest as a plan (before, action, argument) for `story.run` to carry out (`story_np.perform`).
 """
 
 from __future__ import annotations
@@ -75,82 +76,82 @@ from .._story_tokens import (
     C_WANT,
 )  # fmt: skip
 from .story_np import (
-    close_np,
-    coordinated_verb,
+    DO_COORDINATE,
+    DO_EMIT_VERB,
+    DO_NOTHING,
+    DO_OPEN,
+    DO_OPEN_ADD,
+    DO_OPEN_PP,
+    DO_REOPEN,
+    DO_TO_CLAUSE,
+    PRE_ADD,
+    PRE_CLOSE,
     demote_wanted,
-    emit_verb,
     is_content,
     joined,
     mask,
-    np_add,
-    open_np,
-    open_pp,
     subject_verb,
-    to_clause,
     to_vslot,
     true_subject,
 )  # fmt: skip
 
 
 @jit_inline
-def clause(scr, rec, g, i):
+def clause(scr, g, i):
     k = mask(scr, g, i)
+    imperative_ok, g[G_IMP_OK] = g[G_IMP_OK], 0
     if k & (C_SUBJ | C_OBJ):
         to_vslot(g)
     elif k & (C_AUX | C_TO):
         to_vslot(g)
         g[G_REDO] = 1 if k & C_AUX else 0
     elif k & C_PREP:
-        open_pp(scr, g, i)
+        return 0, DO_OPEN_PP, 0
     elif k & (C_ADV | C_CONJ | C_NEG) and not k & C_DET:
         pass
-    elif g[G_IMP_OK] and k & C_VB and not mask(scr, g, i + 1) & (C_VBZ | C_AUX):
-        emit_verb(scr, rec, g, i)
+    elif imperative_ok and k & C_VB and not mask(scr, g, i + 1) & (C_VBZ | C_AUX):
+        return 0, DO_EMIT_VERB, 0
     else:
-        open_np(g, R_SUBJ)
         g[G_REDO] = 1
-    g[G_IMP_OK] = 0
+        return 0, DO_OPEN, R_SUBJ
+    return 0, DO_NOTHING, 0
 
 
 @jit_inline
-def subj(t, scr, rec, g, i):
+def subj(scr, g, i):
     k = mask(scr, g, i)
     words = g[G_NP_WORDS]
     if words == 0 and k & (C_DET | C_NUM):
         g[G_NP_NEG] |= 1 if k & C_NO else 0
         g[G_NP_DET] |= 0 if k & C_POSS else 1
     elif words and k & (C_AUX | C_NEG):
-        close_np(t, scr, rec, g)
         to_vslot(g)
         g[G_REDO] = 1
+        return PRE_CLOSE, DO_NOTHING, 0
     elif k & (C_SUBJ | C_OBJ):
-        close_np(t, scr, rec, g)
         to_vslot(g)
+        return PRE_CLOSE, DO_NOTHING, 0
     elif words and subject_verb(scr, g, i):
-        close_np(t, scr, rec, g)
-        emit_verb(scr, rec, g, i)
+        return PRE_CLOSE, DO_EMIT_VERB, 0
     elif k & (C_DET | C_GEN):
-        if k & C_GEN:
-            np_add(g, i)
-        close_np(t, scr, rec, g)
-        open_np(g, R_SUBJ)
         g[G_REDO] = 0 if k & C_GEN else 1
+        return (PRE_ADD | PRE_CLOSE if k & C_GEN else PRE_CLOSE), DO_OPEN, R_SUBJ
     elif k & (C_PREP | C_TO):
-        close_np(t, scr, rec, g)
-        open_pp(scr, g, i)
+        return PRE_CLOSE, DO_OPEN_PP, 0
     elif k & C_CONJ:
-        close_np(t, scr, rec, g)
         g[G_STATE] = S_CLAUSE
+        return PRE_CLOSE, DO_NOTHING, 0
     elif k & C_ADV and words:
-        close_np(t, scr, rec, g)
         to_vslot(g)
         g[G_REDO] = 1
+        return PRE_CLOSE, DO_NOTHING, 0
     else:
-        np_add(g, i)
+        return PRE_ADD, DO_NOTHING, 0
+    return 0, DO_NOTHING, 0
 
 
 @jit_inline
-def vslot(scr, rec, g, i):
+def vslot(scr, g, i):
     k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
     if k & (C_FOCUS | C_NEG):
         g[G_ADV_START] = -1
@@ -158,7 +159,7 @@ def vslot(scr, rec, g, i):
         if g[G_ADV_START] < 0:
             g[G_ADV_START] = i
     elif k & C_HAVE and not nxt & (C_TO | C_VBD):
-        emit_verb(scr, rec, g, i)
+        return 0, DO_EMIT_VERB, 0
     elif k & C_HAVE and nxt & C_TO:
         g[G_NEXT] = i + 2
     elif k & C_BE:
@@ -171,8 +172,8 @@ def vslot(scr, rec, g, i):
         if nxt & C_TO:
             g[G_NEXT] = i + 2
         elif joined(scr, g, i) and (nxt & (C_DET | C_POSS | C_NUM) or is_content(nxt)):
-            open_np(g, R_WANT)
             g[G_WANT_INF] = 0
+            return 0, DO_OPEN, R_WANT
     elif k & C_GET and nxt & C_VBD:
         pass
     elif g[G_PASSIVE] and not k & (C_VBD | C_VBG):
@@ -180,7 +181,8 @@ def vslot(scr, rec, g, i):
     elif k & FUNCTION:
         g[G_STATE], g[G_REDO] = S_CLAUSE, 1
     else:
-        emit_verb(scr, rec, g, i)
+        return 0, DO_EMIT_VERB, 0
+    return 0, DO_NOTHING, 0
 
 
 @jit_inline
@@ -202,14 +204,15 @@ def after_verb(scr, rec, g, i):
         to_vslot(g)
         g[G_REDO] = 1
     elif k & C_TO:
-        to_clause(scr, g, i)
+        return 0, DO_TO_CLAUSE, 0
     elif k & C_PREP:
-        open_pp(scr, g, i)
+        return 0, DO_OPEN_PP, 0
     elif k & C_VBG and (g[G_HAD_PARTICLE] or nxt & NP_OPENERS):
         g[G_PRIMARY], g[G_STATE], g[G_REDO] = 0, S_VSLOT, 1
     elif k & (C_DET | C_POSS | C_NUM) or is_content(k):
-        open_np(g, R_ADVL if g[G_AFTER_ADV] else R_DOBJ)
         g[G_REDO] = 1
+        return 0, DO_OPEN, R_ADVL if g[G_AFTER_ADV] else R_DOBJ
+    return 0, DO_NOTHING, 0
 
 
 @jit_inline
@@ -218,10 +221,9 @@ def pp(scr, g, i):
     if k & C_VBG and g[G_PREP_GERUND] and not k & FUNCTION:
         g[G_PRIMARY] = 0
         if nxt & C_VBZ:
-            open_np(g, R_SUBJ)
             g[G_REDO] = 1
-        else:
-            g[G_STATE], g[G_REDO], g[G_ADV_START] = S_VSLOT, 1, -1
+            return 0, DO_OPEN, R_SUBJ
+        g[G_STATE], g[G_REDO], g[G_ADV_START] = S_VSLOT, 1, -1
     elif k & C_SUBJ and (not k & C_OBJ or g[G_PREP_GERUND]):
         g[G_PRIMARY] = 0
         to_vslot(g)
@@ -231,71 +233,61 @@ def pp(scr, g, i):
         g[G_PREP_GERUND] = 1 if k & C_GPREP else 0
     elif k & (C_ADV | C_CONJ) and not k & (C_DET | C_NUM):
         if k & C_ADV and not k & C_FOCUS and joined(scr, g, i) and is_content(nxt):
-            open_np(g, R_PREP)  # "for offline use"
-            np_add(g, i)
+            return 0, DO_OPEN_ADD, R_PREP  # "for offline use"
     else:
-        open_np(g, R_PREP)
         g[G_REDO] = 1
+        return 0, DO_OPEN, R_PREP
+    return 0, DO_NOTHING, 0
 
 
 @jit_inline
-def noun_phrase(t, scr, rec, g, i):
+def noun_phrase(scr, g, i):
     k = mask(scr, g, i)
     if g[G_NP_WORDS] == 0 and k & (C_DET | C_NUM) and not k & C_OBJ:
         g[G_NP_NEG] |= 1 if k & C_NO else 0
         g[G_NP_DET] |= 0 if k & C_POSS else 1
-    elif k & C_GEN:
-        np_add(g, i)
-        role, primary = g[G_NP_ROLE], g[G_NP_PRIMARY]
-        g[G_NP_PRIMARY] = 0
-        close_np(t, scr, rec, g)
-        open_np(g, role)
-        g[G_NP_PRIMARY] = primary
+    elif k & C_GEN:  # the owner is an entity, never primary; the phrase goes on after it
+        primary, g[G_NP_PRIMARY] = g[G_NP_PRIMARY], 0
+        return PRE_ADD | PRE_CLOSE, DO_REOPEN, primary
     elif k & (C_DET | C_POSS) and not k & C_OBJ:
-        close_np(t, scr, rec, g)
-        open_np(g, R_ADVL)
         g[G_REDO] = 1
+        return PRE_CLOSE, DO_OPEN, R_ADVL
     elif true_subject(k):
-        close_np(t, scr, rec, g)
         g[G_PRIMARY] = 0
         to_vslot(g)
+        return PRE_CLOSE, DO_NOTHING, 0
     elif k & C_OBJ:
-        close_np(t, scr, rec, g)
         g[G_STATE] = S_AFTER_NP
+        return PRE_CLOSE, DO_NOTHING, 0
     else:
-        np_boundary(t, scr, rec, g, i)
+        return np_boundary(scr, g, i)
+    return 0, DO_NOTHING, 0
 
 
 @jit_inline
-def np_boundary(t, scr, rec, g, i):
+def np_boundary(scr, g, i):
     """Token i inside a phrase that is no determiner or pronoun: extend it or end it."""
     k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
     role, words = g[G_NP_ROLE], g[G_NP_WORDS]
     if k & C_TO:
-        close_np(t, scr, rec, g)
         if role == R_WANT and nxt & (C_VB | C_BE):
             to_vslot(g)
             g[G_WANT_INF] = 1
-        else:
-            to_clause(scr, g, i)
+            return PRE_CLOSE, DO_NOTHING, 0
+        return PRE_CLOSE, DO_TO_CLAUSE, 0
     elif k & C_PREP:
-        close_np(t, scr, rec, g)
-        open_pp(scr, g, i)
+        return PRE_CLOSE, DO_OPEN_PP, 0
     elif k & C_CONJ:
-        close_np(t, scr, rec, g)
-        coordinate(scr, g, i + 1, g[G_COMMA])
+        return PRE_CLOSE, DO_COORDINATE, i + 1
     elif k & (C_AUX | C_NEG):
-        close_np(t, scr, rec, g)
         to_vslot(g)
         g[G_REDO] = 1
+        return PRE_CLOSE, DO_NOTHING, 0
     elif words == 0 and k & C_ADV and is_content(nxt):
-        np_add(g, i)
+        return PRE_ADD, DO_NOTHING, 0
     elif k & C_ADV or (words and k & C_NONENT):
-        close_np(t, scr, rec, g)
         g[G_STATE], g[G_AFTER_ADV] = S_AFTER_NP, 1
-        if k & C_NONENT:
-            open_np(g, R_ADVL)
-            np_add(g, i)
+        return PRE_CLOSE, DO_OPEN_ADD if k & C_NONENT else DO_NOTHING, R_ADVL
     elif (
         words
         and k & C_VBG
@@ -303,91 +295,81 @@ def np_boundary(t, scr, rec, g, i):
         and joined(scr, g, i)
         and (nxt & NP_OPENERS or is_content(nxt))
     ):
-        close_np(t, scr, rec, g)
         g[G_PRIMARY], g[G_STATE], g[G_REDO], g[G_ADV_START] = 0, S_VSLOT, 1, -1
+        return PRE_CLOSE, DO_NOTHING, 0
     elif role == R_WANT and words and k & C_VBD and not (joined(scr, g, i) and is_content(nxt)):
-        close_np(t, scr, rec, g)
-        emit_verb(scr, rec, g, i)
-    else:
-        np_extend(t, scr, rec, g, i)
+        return PRE_CLOSE, DO_EMIT_VERB, 0
+    return np_extend(g)
 
 
 @jit_inline
-def np_extend(t, scr, rec, g, i):
-    """Token i joins the open phrase; past seven words the phrase ends there."""
-    np_add(g, i)
-    if g[G_NP_WORDS] > 6:
-        close_np(t, scr, rec, g)
-        open_np(g, R_ADVL)
-
-
-@jit_inline
-def coordinate(scr, g, j, comma):
-    """After a phrase and a conjunction or comma: more verbs, or a phrase of the same role."""
-    if coordinated_verb(scr, g, j, comma):
-        to_vslot(g)
-    else:
-        last = g[G_LAST_ROLE]
-        open_np(g, R_DOBJ if last == R_WANT else last)
+def np_extend(g):
+    """The plan when token i joins the open phrase: past seven words the phrase ends there."""
+    if g[G_NP_WORDS] >= 6:
+        return PRE_ADD | PRE_CLOSE, DO_OPEN, R_ADVL
+    return PRE_ADD, DO_NOTHING, 0
 
 
 @jit_inline
 def after_np(scr, g, i):
     k = mask(scr, g, i)
     if k & C_CONJ:
-        coordinate(scr, g, i + 1, g[G_COMMA])
-    elif g[G_COMMA] and is_content(k):
-        coordinate(scr, g, i, 1)
+        return 0, DO_COORDINATE, i + 1
+    elif g[G_COMMA] and is_content(k):  # coordinate's comma: G_COMMA, 1 here
         g[G_REDO] = 1
+        return 0, DO_COORDINATE, i
     elif k & C_ADV and not k & C_DET:
         g[G_AFTER_ADV] = 1
     elif k & (C_AUX | C_NEG):
         to_vslot(g)
         g[G_REDO] = 1
     elif k & C_TO:
-        to_clause(scr, g, i)
+        return 0, DO_TO_CLAUSE, 0
     elif k & C_PREP:
-        open_pp(scr, g, i)
+        return 0, DO_OPEN_PP, 0
     elif true_subject(k):
         g[G_PRIMARY] = 0
         to_vslot(g)
     elif not k & C_OBJ:
-        open_np(g, R_ADVL)
         g[G_REDO] = 1
+        return 0, DO_OPEN, R_ADVL
+    return 0, DO_NOTHING, 0
 
 
 @jit_inline
 def comp(scr, g, i):
     k = mask(scr, g, i)
     if k & (C_DET | C_POSS | C_NUM) and not k & C_OBJ:
-        open_np(g, R_ADVL)
         g[G_REDO] = 1
+        return 0, DO_OPEN, R_ADVL
     elif k & C_TO:
-        to_clause(scr, g, i)
+        return 0, DO_TO_CLAUSE, 0
     elif k & C_PREP:
-        open_pp(scr, g, i)
+        return 0, DO_OPEN_PP, 0
     elif true_subject(k):
         g[G_PRIMARY] = 0
         to_vslot(g)
+    return 0, DO_NOTHING, 0
 
 
 @jit_inline
-def dispatch(t, scr, rec, g, i):
-    """Run the handler of the current state on token i."""
+def dispatch(scr, rec, g, i):
+    """The plan of the current state's handler for token i."""
     s = g[G_STATE]
     if s == S_CLAUSE:
-        clause(scr, rec, g, i)
+        return clause(scr, g, i)
     elif s == S_SUBJ:
-        subj(t, scr, rec, g, i)
+        return subj(scr, g, i)
     elif s == S_VSLOT:
-        vslot(scr, rec, g, i)
+        return vslot(scr, g, i)
     elif s == S_AFTER_VERB:
-        after_verb(scr, rec, g, i)
+        return after_verb(scr, rec, g, i)
     elif s == S_NP:
-        noun_phrase(t, scr, rec, g, i)
+        return noun_phrase(scr, g, i)
     elif s == S_AFTER_NP:
-        after_np(scr, g, i)
+        return after_np(scr, g, i)
     elif s == S_PP:
-        pp(scr, g, i)
+        return pp(scr, g, i)
     elif s == S_COMP:
-        comp(scr, g, i)
+        return comp(scr, g, i)
+    return 0, DO_NOTHING, 0
