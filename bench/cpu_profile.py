@@ -1,6 +1,6 @@
 """Where one cpu-backend thread spends its time, by compiled function (Linux `perf`).
 
-    python -m bench.cpu_profile [--intents N] [--seconds S] [--top K]
+    python -m bench.cpu_profile [--intents N] [--seconds S] [--top K] [--json]
 
 numba's machine code has no symbols `perf` can read, so this driver compiles the kernels
 afresh (an empty numba cache in a temporary directory: a cached load keeps no function
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import re
 import subprocess
@@ -23,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench._machine import commit
 
 _MANGLED = re.compile(r"_ZN((?:\d+[A-Za-z_]\w*?)+)B\d+v\d+B.*")
 
@@ -97,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--intents", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--json", action="store_true", help="one JSON line instead of a table")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -108,16 +112,26 @@ def main(argv: list[str] | None = None) -> None:
         env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "numba"))
         child = [sys.executable, "-m", "bench.cpu_profile", "--intents", str(args.intents),
                  "--seconds", str(args.seconds), "--child", str(control)]  # fmt: skip
-        subprocess.run(["perf", "record", "-q", "-F", "1999", "-D", "-1", "-o", str(data),
-                        f"--control=fifo:{control}", *child], env=env, check=True)  # fmt: skip
+        sampled = subprocess.run(
+            ["perf", "record", "-q", "-F", "1999", "-D", "-1", "-o", str(data),
+             f"--control=fifo:{control}", *child], env=env, check=True, capture_output=True,
+            text=True,
+        ).stdout.strip()  # fmt: skip
         report = subprocess.run(
             ["perf", "report", "-i", str(data), "--no-children", "--sort", "symbol",
              "--stdio", "-q"], capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
     rows = [line.split(None, 2) for line in report.splitlines() if "%" in line]
+    top = [(share, _pretty(symbol.split("  ")[0].strip())) for share, _, symbol in rows]
+    if args.json:
+        print(json.dumps({"name": "cpu_profile", "sampled": sampled, "commit": commit(),
+                          "top": [{"share_pct": float(share.rstrip("%")), "function": name}
+                                  for share, name in top[: args.top]]}))  # fmt: skip
+        return
+    print(sampled)
     print(f"{'share':>7}  function")
-    for share, _, symbol in rows[: args.top]:
-        print(f"{share:>7}  {_pretty(symbol.split('  ')[0].strip())}")
+    for share, name in top[: args.top]:
+        print(f"{share:>7}  {name}")
 
 
 if __name__ == "__main__":
