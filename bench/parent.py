@@ -1,6 +1,7 @@
 """The worker parent's per-record CPU cost, without drains, against a real local broker.
 
-    python -m bench.parent [--records N] [--partitions P] [--repeat R] [--json]
+    python -m bench.parent [--records N] [--partitions P] [--repeat R] [--compression gzip]
+                           [--json]
 
 The parent (one asyncio loop) does all Kafka I/O, so on a many-core box it is the serial
 part. Stages, each in CPU-µs per record (`time.process_time` of this process; the broker
@@ -60,8 +61,10 @@ async def _timed(step: Callable[[], Awaitable[object]]) -> float:
     return time.process_time() - started
 
 
-async def produce_inputs(bootstrap: str, count: int, partitions: int) -> None:
-    producer = await start_producer(bootstrap, idempotence="off")
+async def produce_inputs(
+    bootstrap: str, count: int, partitions: int, compression: str | None = None
+) -> None:
+    producer = await start_producer(bootstrap, idempotence="off", compression_type=compression)
     try:
         header = [("content-type", JSON.encode())]
         for first in range(0, count, CHUNK):
@@ -220,7 +223,7 @@ async def _produce_plain(producer: Any, partition: int, records: list, result: b
 
 async def run_all(bootstrap: str, args: argparse.Namespace) -> dict[str, list[float]]:
     await create_topics(bootstrap, {INPUT: args.partitions, OUTPUT: args.partitions, DLQ: 1})
-    await produce_inputs(bootstrap, args.records, args.partitions)
+    await produce_inputs(bootstrap, args.records, args.partitions, args.compression)
     result = b'{"v":1,"plan":"' + b"x" * max(0, args.result_bytes - 17) + b'"}'
     figures: dict[str, list[float]] = {"consume": [], "produce": [], "ingest": [], "egress": []}
     for _ in range(args.repeat):
@@ -240,6 +243,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--result-bytes", type=int, default=1024)
     parser.add_argument("--dead-every", type=int, default=100, help="0: no dead letters")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--compression", choices=["gzip"], help="inputs produced compressed")
     parser.add_argument("--json", action="store_true", help="one JSON line per stage")
     return parser.parse_args(argv)
 

@@ -4,10 +4,10 @@ aiokafka's fetcher keeps each partition's fetched bytes only inside its C reader
 worker has it keep them too (`keep_fetched_bytes`: the reader's class, wrapped, in the
 fetcher's module), and takes a fetch round as `getmany` does (`Fetcher.fetched_records`:
 the same waits, position checks and position updates), except that a partition whose
-bytes are all plain v2 batches is framed by `_record_reader` straight from those bytes.
-Anything else (a partition fetched before the wrap, compressed batches, a read-committed
-consumer or one with deserializers, a consumer without these internals) goes through
-aiokafka's records and `_framing.frame_consumer_records`: the frames are the same.
+bytes are all v2 batches is framed by `_record_reader` straight from those bytes (once
+decompressed, where compressed). Anything else (a partition fetched before the wrap, a
+read-committed consumer or one with deserializers, a consumer without these internals)
+goes through aiokafka's records and `_framing.frame_consumer_records`: the same frames.
 
 Private aiokafka attributes: pyproject pins aiokafka, `tests/worker/test_aiokafka_pin.py`
 checks that they are still there.
@@ -39,6 +39,7 @@ class PartitionFrames:
     data: Any  # bytes or a uint8 array
     ends: np.ndarray  # frame boundaries, n + 1
     too_large: list[f.InRecord] = field(default_factory=list)
+    reader: str = "aiokafka"  # or "compiled": who read the fetched batches
 
 
 class _KeptBytes:
@@ -148,8 +149,8 @@ def _take(
     if type(kept) is _KeptBytes and not kept.touched and _reads_plain_bytes(fetcher):
         buf = np.frombuffer(kept.raw, np.uint8)
         buf.flags.writeable = False  # one compiled signature (the warm-up's) for any buffer
-        index, position = reader.index_records(buf, records.next_fetch_offset,
-                                               fetcher._check_crcs)  # fmt: skip
+        buf, index, position = reader.index_records(buf, records.next_fetch_offset,
+                                                    fetcher._check_crcs)  # fmt: skip
         if position != reader.NOT_READ:
             kept.touched = True
             records.next_fetch_offset = position
@@ -191,7 +192,7 @@ def _frame_index(
         codes[first:after] = _code_of(value)
     data, ends, over = reader.write_frames(buf, index, codes, partition, frame_limit)
     too_large = [_in_record(partition, buf, row) for row in index[over].tolist()]
-    return PartitionFrames(index[:, reader.OFFSET].copy(), data, ends, too_large)
+    return PartitionFrames(index[:, reader.OFFSET].copy(), data, ends, too_large, "compiled")
 
 
 def _in_record(partition: int, buf: np.ndarray, row: list[int]) -> f.InRecord:

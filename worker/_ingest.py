@@ -92,6 +92,7 @@ class Ingest:
             if not self.delivery.track(tp, frames.offsets):
                 continue  # revoked while fetching: the next owner reads these
             self.metrics.records_consumed.inc(len(frames.offsets))
+            self.metrics.records_framed.labels(frames.reader).inc(len(frames.offsets))
             pushes.append(frames)
             too_large += [self._too_large(record) for record in frames.too_large]
         if too_large:

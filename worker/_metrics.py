@@ -19,6 +19,10 @@ _LATENCY_BUCKETS = (1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 
 # name: (kind, help, labels)
 METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "grump_records_consumed_total": ("counter", "Records fetched from the input topic", ()),
+    "grump_records_framed_total": (
+        "counter", "Fetched records framed for the ring, by reader: compiled (from the fetched "
+        "batches) or aiokafka (legacy batches and other cases it leaves to aiokafka)",
+        ("reader",)),
     "grump_results_produced_total": ("counter", "Results acknowledged by the broker", ()),
     "grump_dead_letters_total": ("counter", "Records sent to the dead-letter topic", ("code",)),
     "grump_offsets_committed_total": ("counter", "Offset commits that succeeded", ()),
@@ -63,6 +67,7 @@ class Metrics:
 
     # one attribute per METRICS entry (set in __init__; a test checks the two agree)
     records_consumed: Counter
+    records_framed: Counter
     results_produced: Counter
     dead_letters: Counter
     offsets_committed: Counter

@@ -6,9 +6,11 @@ parent's one core on the 2-core VM, before ingest frames each record again. Here
 pass indexes a partition's fetched bytes (offsets, timestamps, key, value and the
 content-type header's span) and one pass writes the input frames the drains read.
 
-What this reader does not take (compressed or legacy batches, a bad CRC, a record whose
-sizes do not add up) it leaves to aiokafka: `index_records` answers `NOT_READ` and the
-caller reads the partition through aiokafka's own iterator, which raises what it raises.
+Compressed batches are decompressed first, with aiokafka's codec functions, as its reader
+does. What this reader does not take (legacy batches, a bad CRC, a codec that is not
+installed, a record whose sizes do not add up) it leaves to aiokafka: `index_records`
+answers `NOT_READ` and the caller reads the partition through aiokafka's own iterator,
+which raises what it raises.
 The rules are aiokafka 0.14's `PartitionRecords._unpack_records` for a read-uncommitted
 consumer: control batches are skipped, records below the fetch position are skipped
 (a fetch starts at the batch holding the position), and the position moves to the end
@@ -18,6 +20,7 @@ of each batch read.
 from __future__ import annotations
 
 import numpy as np
+from aiokafka import codec
 
 from ._crc32c import crc32c
 from ._fast_json import copy_bytes
@@ -27,6 +30,7 @@ from ._jit import jit
 OFFSET, TIMESTAMP, KEY_AT, KEY_LEN, VALUE_AT, VALUE_LEN, TYPE_AT, TYPE_LEN = range(8)
 COLUMNS = 8
 NOT_READ = -1
+_COMPRESSED = -2
 
 _LOG_OVERHEAD = 12  # baseOffset + length: a batch's length counts the bytes after it
 _RECORDS_AT = 61
@@ -65,22 +69,22 @@ def _varint(buf, at, end):
 
 @jit
 def _batches(buf):
-    """Records in the complete v2 batches of buf, or NOT_READ when one is not for us."""
-    n, pos, records = len(buf), 0, 0
+    """Records in the complete v2 batches of buf; NOT_READ when one is not for us,
+    _COMPRESSED when one is compressed."""
+    n, pos, records, compressed = len(buf), 0, 0, False
     while n - pos >= _LOG_OVERHEAD:
         end = pos + _LOG_OVERHEAD + _big(buf, pos + 8, 4)
         if end > n:
             break  # a fetch may end inside a batch: the next fetch reads it
         if end - pos < _RECORDS_AT or buf[pos + _MAGIC_AT] != 2:
             return NOT_READ
-        if _big(buf, pos + _ATTRIBUTES_AT, 2) & _COMPRESSION:
-            return NOT_READ
+        compressed |= (_big(buf, pos + _ATTRIBUTES_AT, 2) & _COMPRESSION) != 0
         count = _big(buf, pos + 57, 4)
         if count < 0:
             return NOT_READ
         records += count
         pos = end
-    return records
+    return _COMPRESSED if compressed else records
 
 
 @jit(nrt=True)
@@ -171,13 +175,59 @@ def _crcs_match(buf: np.ndarray) -> bool:
     return True
 
 
-def index_records(buf: np.ndarray, position: int, check_crcs: bool) -> tuple[np.ndarray, int]:
-    """The record index of a partition's fetched bytes from `position` on, and the next
-    fetch position; (empty, NOT_READ) when aiokafka must read these bytes."""
+_DECODERS = {
+    1: codec.gzip_decode,
+    2: lambda data: codec.snappy_decode(bytes(data)),
+    3: lambda data: codec.lz4_decode(bytes(data)),
+    4: lambda data: codec.zstd_decode(bytes(data)),
+}
+
+
+def _decompressed(buf: np.ndarray) -> np.ndarray:
+    """buf with each compressed batch's records decompressed and its codec bits cleared
+    (read-only, as fetched bytes are: one compiled signature). Raises what a codec raises."""
+    pieces, pos, n = [], 0, len(buf)
+    while n - pos >= _LOG_OVERHEAD:
+        end = pos + _LOG_OVERHEAD + int.from_bytes(buf[pos + 8 : pos + 12], "big", signed=True)
+        if end > n:
+            break
+        attributes = int.from_bytes(buf[pos + _ATTRIBUTES_AT : pos + 23], "big")
+        if attributes & _COMPRESSION:
+            records = _DECODERS[attributes & _COMPRESSION](buf[pos + _RECORDS_AT : end])
+            header = buf[pos : pos + _RECORDS_AT].copy()
+            size = _RECORDS_AT - _LOG_OVERHEAD + len(records)
+            header[8:12] = np.frombuffer(size.to_bytes(4, "big"), np.uint8)
+            header[_ATTRIBUTES_AT:23] = np.frombuffer(
+                (attributes & ~_COMPRESSION).to_bytes(2, "big"), np.uint8
+            )
+            pieces += [header, np.frombuffer(records, np.uint8)]
+        else:
+            pieces.append(buf[pos:end])
+        pos = end
+    out = np.concatenate(pieces) if pieces else buf[:0].copy()
+    out.flags.writeable = False
+    return out
+
+
+def index_records(
+    buf: np.ndarray, position: int, check_crcs: bool
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(bytes to frame from, the record index of a partition's fetched bytes from `position`
+    on, the next fetch position); (buf, empty, NOT_READ) when aiokafka must read them."""
+    not_read = buf, np.empty((0, COLUMNS), np.int64), NOT_READ
     records = _batches(buf)
     if records == NOT_READ or (check_crcs and not _crcs_match(buf)):
-        return np.empty((0, COLUMNS), np.int64), NOT_READ
-    return _index(buf, position, records)
+        return not_read
+    if records == _COMPRESSED:
+        try:
+            buf = _decompressed(buf)
+        except Exception:  # noqa: BLE001  (a codec not installed, corrupt data: aiokafka says)
+            return not_read
+        records = _batches(buf)
+        if records < 0:
+            return not_read
+    index, next_position = _index(buf, position, records)
+    return buf, index, next_position
 
 
 @jit(inline=True)
@@ -266,6 +316,6 @@ def warm_up() -> None:
     empty_batch[11], empty_batch[_MAGIC_AT] = _RECORDS_AT - _LOG_OVERHEAD, 2
     buf = np.frombuffer(empty_batch.tobytes(), np.uint8)  # read-only, as fetched bytes are
     _crcs_match(buf)
-    index, _ = index_records(buf, 0, False)
+    buf, index, _ = index_records(buf, 0, False)
     content_types(buf, index)
     write_frames(buf, index, np.zeros(0, np.uint8), 0, 1 << 20)
