@@ -24,6 +24,7 @@ import aiokafka.consumer.fetcher as aiokafka_fetcher
 import numpy as np
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import ConsumerStoppedError
+from aiokafka.record.memory_records import MemoryRecords as _MemoryRecords  # never replaced
 from aiokafka.structs import TopicPartition
 
 from . import _framing as f
@@ -61,9 +62,6 @@ class _KeptBytes:
 
     def size_in_bytes(self) -> int:
         return self._reader.size_in_bytes()
-
-
-_MemoryRecords = aiokafka_fetcher.MemoryRecords
 
 
 def keep_fetched_bytes() -> None:
