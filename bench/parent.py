@@ -1,6 +1,6 @@
 """The worker parent's per-record CPU cost, without drains, against a real local broker.
 
-    python -m bench.parent [--records N] [--partitions P] [--repeat R] [--compression gzip]
+    python -m bench.parent [--records N] [--partitions P] [--repeat R] [--compression CODEC]
                            [--json]
 
 The parent (one asyncio loop) does all Kafka I/O, so on a many-core box it is the serial
@@ -243,7 +243,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--result-bytes", type=int, default=1024)
     parser.add_argument("--dead-every", type=int, default=100, help="0: no dead letters")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--compression", choices=["gzip"], help="inputs produced compressed")
+    parser.add_argument(
+        "--compression",
+        choices=["gzip", "snappy", "lz4", "zstd"],
+        help="inputs produced compressed",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON line per stage")
     return parser.parse_args(argv)
 
