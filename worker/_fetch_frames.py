@@ -43,15 +43,27 @@ class PartitionFrames:
     reader: str = "aiokafka"  # or "compiled": who read the fetched batches
 
 
+@dataclass
+class _Indexed:
+    """A partition's fetched records as read by the compiled reader, taken in rounds of at
+    most `max_records` (a fetch round never holds more than the ring is meant to take)."""
+
+    buf: np.ndarray
+    index: np.ndarray
+    position: int  # the fetch position after the last batch
+    taken: int = 0
+
+
 class _KeptBytes:
     """aiokafka's reader of a partition's fetched bytes, and the bytes."""
 
-    __slots__ = ("_reader", "raw", "touched")
+    __slots__ = ("_reader", "indexed", "raw", "touched")
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self._reader = _MemoryRecords(raw)
-        self.touched = False  # aiokafka began reading: its position is past ours
+        self.touched = False  # read by aiokafka or by us: each reads it whole or not at all
+        self.indexed: _Indexed | None = None
 
     def has_next(self) -> bool:
         return self._reader.has_next()
@@ -150,13 +162,30 @@ def _take(
         buf, index, position = reader.index_records(buf, records.next_fetch_offset,
                                                     fetcher._check_crcs)  # fmt: skip
         if position != reader.NOT_READ:
-            kept.touched = True
-            records.next_fetch_offset = position
-            result._update_position()
-            result._partition_records = None
-            return _frame_index(tp.partition, buf, index, frame_limit) if len(index) else None
+            kept.touched, kept.indexed = True, _Indexed(buf, index, position)
+    if type(kept) is _KeptBytes and kept.indexed is not None:
+        return _take_indexed(tp, result, kept, max_records, frame_limit)
     taken = result.getall(max_records)
     return _frame_records(tp, taken, frame_limit) if taken else None
+
+
+def _take_indexed(
+    tp: TopicPartition, result: Any, kept: _KeptBytes, max_records: int, frame_limit: int
+) -> PartitionFrames | None:
+    """The next `max_records` indexed records, moving the position as `getall` does: past
+    the last record taken, and to the end of the last batch once all are."""
+    indexed, records = kept.indexed, result._partition_records
+    assert indexed is not None
+    rows = indexed.index[indexed.taken : indexed.taken + max_records]
+    indexed.taken += len(rows)
+    if indexed.taken < len(indexed.index):
+        records.next_fetch_offset = int(rows[-1, reader.OFFSET]) + 1
+        result._update_position()
+    else:
+        records.next_fetch_offset = indexed.position
+        result._update_position()
+        result._partition_records, kept.indexed = None, None
+    return _frame_index(tp.partition, indexed.buf, rows, frame_limit) if len(rows) else None
 
 
 def _reads_plain_bytes(fetcher: Any) -> bool:

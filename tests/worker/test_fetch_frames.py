@@ -162,17 +162,22 @@ def test_control_batches_are_skipped_and_move_the_position() -> None:
 
 
 @pytest.mark.parametrize(
-    ("compression", "isolation", "reader_used"),
-    [(None, "read_uncommitted", "compiled"), ("gzip", "read_uncommitted", "compiled"),
-     ("snappy", "read_uncommitted", "compiled"), ("lz4", "read_uncommitted", "compiled"),
-     ("zstd", "read_uncommitted", "compiled"), (None, "read_committed", "aiokafka")],
+    ("compression", "isolation", "max_records", "reader_used"),
+    [(None, "read_uncommitted", 10_000, "compiled"), (None, "read_uncommitted", 97, "compiled"),
+     ("gzip", "read_uncommitted", 10_000, "compiled"),
+     ("snappy", "read_uncommitted", 10_000, "compiled"),
+     ("lz4", "read_uncommitted", 10_000, "compiled"),
+     ("zstd", "read_uncommitted", 10_000, "compiled"),
+     (None, "read_committed", 10_000, "aiokafka")],
 )  # fmt: skip
 def test_a_live_fetch_is_framed_as_aiokafkas_records_would_be(
-    bootstrap: str, fresh_topic: str, compression: str | None, isolation: str, reader_used: str
-) -> None:
+    bootstrap: str, fresh_topic: str, compression: str | None, isolation: str,
+    max_records: int, reader_used: str,
+) -> None:  # fmt: skip
     """Against the broker: every record comes back framed as aiokafka's records would be,
     plain and compressed batches by the compiled reader, a read-committed consumer's
-    through aiokafka's records, and the consumer's position follows."""
+    through aiokafka's records; a round holds at most `max_records`, and the consumer's
+    position follows."""
     count = 3_000
     json_type = [("content-type", b"application/json")]
     sent = [(fresh_topic, i % 3, f"k{i}".encode() if i % 2 else None, b"x" * (i % 700),
@@ -192,8 +197,10 @@ def test_a_live_fetch_is_framed_as_aiokafkas_records_would_be(
         try:
             deadline = time.monotonic() + 30
             while sum(map(len, framed.values())) < count and time.monotonic() < deadline:
-                fetched = await ff.fetch_frames(consumer, max_wait_ms=200, max_records=10_000,
-                                                frame_limit=400)  # fmt: skip
+                fetched = await ff.fetch_frames(
+                    consumer, max_wait_ms=200, max_records=max_records, frame_limit=400
+                )
+                assert sum(len(frames.offsets) for frames in fetched.values()) <= max_records
                 for tp, frames in fetched.items():
                     framed[tp.partition].append(frames)
             positions = {p: await consumer.position(TopicPartition(fresh_topic, p))
