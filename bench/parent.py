@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import numpy as np
@@ -80,8 +81,9 @@ async def produce_inputs(
         await producer.stop()
 
 
-async def fetch_inputs(bootstrap: str, count: int) -> tuple[list[dict], float]:
-    """Every input record as `getmany` hands them out, and the CPU seconds that took."""
+@contextlib.asynccontextmanager
+async def _input_reader(bootstrap: str) -> AsyncIterator[AIOKafkaConsumer]:
+    """A group-less consumer of every input partition, from the beginning."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await consumer.start()
     try:
@@ -89,6 +91,14 @@ async def fetch_inputs(bootstrap: str, count: int) -> tuple[list[dict], float]:
         tps = [TopicPartition(INPUT, p) for p in sorted(consumer.partitions_for_topic(INPUT))]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+async def fetch_inputs(bootstrap: str, count: int) -> tuple[list[dict], float]:
+    """Every input record as `getmany` hands them out, and the CPU seconds that took."""
+    async with _input_reader(bootstrap) as consumer:
         batches: list[dict] = []
         got, cpu_s = 0, 0.0
         while got < count:
@@ -98,8 +108,6 @@ async def fetch_inputs(bootstrap: str, count: int) -> tuple[list[dict], float]:
             batches.append(fetched)
             got += sum(len(rs) for rs in fetched.values())
         return batches, cpu_s
-    finally:
-        await consumer.stop()
 
 
 def _ring(records: int, arena_bytes: int) -> Ring:
@@ -112,15 +120,9 @@ def _ring(records: int, arena_bytes: int) -> Ring:
 async def bench_ingest(bootstrap: str, count: int) -> float:
     """Fetch rounds as the worker takes them, framed, and pushed: CPU seconds of both."""
     keep_fetched_bytes()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await consumer.start()
     delivery = Delivery(INPUT, Metrics())
-    try:
-        await consumer.topics()
-        tps = [TopicPartition(INPUT, p) for p in sorted(consumer.partitions_for_topic(INPUT))]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        delivery.assigned = set(tps)
+    async with _input_reader(bootstrap) as consumer:
+        delivery.assigned = set(consumer.assignment())
         with _ring(count, count * 256) as ring:
             ingest = Ingest(consumer, ring, delivery, Metrics(), max_unacked=count,
                             send_dead_letters=_no_dead_letters)  # fmt: skip
@@ -134,8 +136,6 @@ async def bench_ingest(bootstrap: str, count: int) -> float:
                     got += sum(len(frames.offsets) for frames in fetched.values())
 
             return await _timed(run)
-    finally:
-        await consumer.stop()
 
 
 def output_frames(batches: list[dict], result: bytes, dead_every: int) -> list[bytes]:

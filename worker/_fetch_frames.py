@@ -156,15 +156,16 @@ def _take(
         return None
     records = result._partition_records
     kept = records._records
-    if type(kept) is _KeptBytes and not kept.touched and _reads_plain_bytes(fetcher):
-        buf = np.frombuffer(kept.raw, np.uint8)
-        buf.flags.writeable = False  # one compiled signature (the warm-up's) for any buffer
-        buf, index, position = reader.index_records(buf, records.next_fetch_offset,
-                                                    fetcher._check_crcs)  # fmt: skip
-        if position != reader.NOT_READ:
-            kept.touched, kept.indexed = True, _Indexed(buf, index, position)
-    if type(kept) is _KeptBytes and kept.indexed is not None:
-        return _take_indexed(tp, result, kept, max_records, frame_limit)
+    if type(kept) is _KeptBytes:
+        if not kept.touched and _reads_plain_bytes(fetcher):
+            buf = np.frombuffer(kept.raw, np.uint8)
+            buf.flags.writeable = False  # one compiled signature (the warm-up's) for any buffer
+            buf, index, position = reader.index_records(buf, records.next_fetch_offset,
+                                                        fetcher._check_crcs)  # fmt: skip
+            if position != reader.NOT_READ:
+                kept.touched, kept.indexed = True, _Indexed(buf, index, position)
+        if kept.indexed is not None:
+            return _take_indexed(tp, result, kept, max_records, frame_limit)
     taken = result.getall(max_records)
     return _frame_records(tp, taken, frame_limit) if taken else None
 

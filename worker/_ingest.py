@@ -1,9 +1,9 @@
 """Ingest: fetched Kafka batches → framed records in the input ring (protocol steps 1-3).
 
 No decoding here: the event loop only frames bytes (`_fetch_frames`: compiled, from the
-fetched batches). Backpressure pauses every assigned
-partition when the ring (or the count of unacked records) passes its high-water mark and
-resumes below the low-water mark, so memory stays bounded whatever the producer does.
+fetched batches). Backpressure pauses every assigned partition when the ring (or the count
+of unacked records) passes its high-water mark and resumes below the low-water mark, so
+memory stays bounded whatever the producer does.
 """
 
 from __future__ import annotations

@@ -27,8 +27,8 @@ from ._jit import jit
 # firstTimestamp, maxTimestamp, producerId, producerEpoch, baseSequence, records
 HEADER = struct.Struct(">qiibIhiqqqhii")
 HEADER_BYTES = HEADER.size  # 61
-_LENGTH_AFTER = 12  # the length field counts the bytes after itself
-_CRC_AT, _ATTRIBUTES_AT, _PRODUCER_AT = 17, 21, 43
+LENGTH_AFTER = 12  # the length field counts the bytes after itself
+CRC_AT, ATTRIBUTES_AT, _PRODUCER_AT = 17, 21, 43  # (the reader, `_record_reader`, too)
 _PRODUCER = struct.Struct(">qhi")
 _NO_LEADER_EPOCH = -1
 
@@ -149,7 +149,7 @@ class RecordColumns:
         for lo, hi in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
             buffer = bytearray(HEADER_BYTES + int(sizes[lo:hi].sum()))
             write_records(np.frombuffer(buffer, np.uint8), *self.arrays, lo, hi)
-            HEADER.pack_into(buffer, 0, 0, len(buffer) - _LENGTH_AFTER, _NO_LEADER_EPOCH, 2, 0,
+            HEADER.pack_into(buffer, 0, 0, len(buffer) - LENGTH_AFTER, _NO_LEADER_EPOCH, 2, 0,
                              0, hi - lo - 1, now, now, -1, -1, 0, hi - lo)  # fmt: skip
             built.append(PrebuiltBatch(buffer, hi - lo))
         return built
@@ -176,8 +176,8 @@ class PrebuiltBatch(BatchBuilder):
 
     def _build(self) -> bytearray:
         if self._buffer is None:
-            checked = np.frombuffer(self._data, np.uint8)[_ATTRIBUTES_AT:]
-            struct.pack_into(">I", self._data, _CRC_AT, crc32c(checked))
+            checked = np.frombuffer(self._data, np.uint8)[ATTRIBUTES_AT:]
+            struct.pack_into(">I", self._data, CRC_AT, crc32c(checked))
             self._buffer = self._data
         return self._buffer
 

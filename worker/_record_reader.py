@@ -19,12 +19,16 @@ of each batch read.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from aiokafka import codec
 
 from ._crc32c import crc32c
 from ._fast_json import copy_bytes
+from ._framing import IN_HEADER
 from ._jit import jit
+from ._record_batch import ATTRIBUTES_AT, CRC_AT, HEADER_BYTES, LENGTH_AFTER
 
 # the record index: one row per record handed out
 OFFSET, TIMESTAMP, KEY_AT, KEY_LEN, VALUE_AT, VALUE_LEN, TYPE_AT, TYPE_LEN = range(8)
@@ -32,14 +36,13 @@ COLUMNS = 8
 NOT_READ = -1
 _COMPRESSED = -2
 
-_LOG_OVERHEAD = 12  # baseOffset + length: a batch's length counts the bytes after it
-_RECORDS_AT = 61
-_MAGIC_AT, _CRC_AT, _ATTRIBUTES_AT = 16, 17, 21
+# a v2 batch's layout (the writer's, `_record_batch`): its records start at HEADER_BYTES
+_MAGIC_AT, _LAST_DELTA_AT, _FIRST_TS_AT, _MAX_TS_AT, _COUNT_AT = 16, 23, 27, 35, 57
 _COMPRESSION, _LOG_APPEND_TIME, _CONTROL = 0x07, 0x08, 0x20
 _CONTENT_TYPE = np.frombuffer(b"content-type", np.uint8)
 # the input frame's header (`_framing.IN_HEADER`, "<iqqib"): partition, offset,
 # timestamp, key length (-1: none), content code
-FRAME_HEADER = 25
+FRAME_HEADER = IN_HEADER.size
 
 
 @jit(inline=True)
@@ -72,14 +75,14 @@ def _batches(buf):
     """Records in the complete v2 batches of buf; NOT_READ when one is not for us,
     _COMPRESSED when one is compressed."""
     n, pos, records, compressed = len(buf), 0, 0, False
-    while n - pos >= _LOG_OVERHEAD:
-        end = pos + _LOG_OVERHEAD + _big(buf, pos + 8, 4)
+    while n - pos >= LENGTH_AFTER:
+        end = pos + LENGTH_AFTER + _big(buf, pos + 8, 4)
         if end > n:
             break  # a fetch may end inside a batch: the next fetch reads it
-        if end - pos < _RECORDS_AT or buf[pos + _MAGIC_AT] != 2:
+        if end - pos < HEADER_BYTES or buf[pos + _MAGIC_AT] != 2:
             return NOT_READ
-        compressed |= (_big(buf, pos + _ATTRIBUTES_AT, 2) & _COMPRESSION) != 0
-        count = _big(buf, pos + 57, 4)
+        compressed |= (_big(buf, pos + ATTRIBUTES_AT, 2) & _COMPRESSION) != 0
+        count = _big(buf, pos + _COUNT_AT, 4)
         if count < 0:
             return NOT_READ
         records += count
@@ -93,19 +96,19 @@ def _index(buf, position, records):
     (NOT_READ in both when a record's bytes do not add up)."""
     index = np.empty((records, COLUMNS), np.int64)
     n, pos, row = len(buf), 0, 0
-    while n - pos >= _LOG_OVERHEAD:
-        end = pos + _LOG_OVERHEAD + _big(buf, pos + 8, 4)
+    while n - pos >= LENGTH_AFTER:
+        end = pos + LENGTH_AFTER + _big(buf, pos + 8, 4)
         if end > n:
             break
-        base, attributes = _big(buf, pos, 8), _big(buf, pos + _ATTRIBUTES_AT, 2)
-        next_offset = base + _big(buf, pos + 23, 4) + 1
+        base, attributes = _big(buf, pos, 8), _big(buf, pos + ATTRIBUTES_AT, 2)
+        next_offset = base + _big(buf, pos + _LAST_DELTA_AT, 4) + 1
         if attributes & _CONTROL:
             position, pos = next_offset, end
             continue
         log_append = attributes & _LOG_APPEND_TIME
-        first_ts, max_ts = _big(buf, pos + 27, 8), _big(buf, pos + 35, 8)
-        at = pos + _RECORDS_AT
-        for _ in range(_big(buf, pos + 57, 4)):
+        first_ts, max_ts = _big(buf, pos + _FIRST_TS_AT, 8), _big(buf, pos + _MAX_TS_AT, 8)
+        at = pos + HEADER_BYTES
+        for _ in range(_big(buf, pos + _COUNT_AT, 4)):
             length, at = _varint(buf, at, end)
             start = at
             _, at = _varint(buf, at, end)  # attributes
@@ -161,18 +164,24 @@ def _index(buf, position, records):
     return index[:row], position
 
 
+def _batch_spans(buf: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(start, end) of each complete batch (a fetch may end inside one: the next reads it)."""
+    pos, n = 0, len(buf)
+    while n - pos >= LENGTH_AFTER:
+        end = pos + LENGTH_AFTER + int.from_bytes(buf[pos + 8 : pos + 12], "big", signed=True)
+        if end > n:
+            return
+        yield pos, end
+        pos = end
+
+
 def _crcs_match(buf: np.ndarray) -> bool:
     """Every complete batch's CRC-32C (over its bytes from the attributes on) holds."""
-    pos, n = 0, len(buf)
-    while n - pos >= _LOG_OVERHEAD:
-        end = pos + _LOG_OVERHEAD + int.from_bytes(buf[pos + 8 : pos + 12], "big", signed=True)
-        if end > n:
-            break
-        stored = int.from_bytes(buf[pos + _CRC_AT : pos + _ATTRIBUTES_AT], "big")
-        if crc32c(buf[pos + _ATTRIBUTES_AT : end]) != stored:
-            return False
-        pos = end
-    return True
+    return all(
+        crc32c(buf[pos + ATTRIBUTES_AT : end])
+        == int.from_bytes(buf[pos + CRC_AT : pos + ATTRIBUTES_AT], "big")
+        for pos, end in _batch_spans(buf)
+    )
 
 
 _DECODERS = {
@@ -186,24 +195,20 @@ _DECODERS = {
 def _decompressed(buf: np.ndarray) -> np.ndarray:
     """buf with each compressed batch's records decompressed and its codec bits cleared
     (read-only, as fetched bytes are: one compiled signature). Raises what a codec raises."""
-    pieces, pos, n = [], 0, len(buf)
-    while n - pos >= _LOG_OVERHEAD:
-        end = pos + _LOG_OVERHEAD + int.from_bytes(buf[pos + 8 : pos + 12], "big", signed=True)
-        if end > n:
-            break
-        attributes = int.from_bytes(buf[pos + _ATTRIBUTES_AT : pos + 23], "big")
+    pieces = []
+    for pos, end in _batch_spans(buf):
+        attributes = int.from_bytes(buf[pos + ATTRIBUTES_AT : pos + ATTRIBUTES_AT + 2], "big")
         if attributes & _COMPRESSION:
-            records = _DECODERS[attributes & _COMPRESSION](buf[pos + _RECORDS_AT : end])
-            header = buf[pos : pos + _RECORDS_AT].copy()
-            size = _RECORDS_AT - _LOG_OVERHEAD + len(records)
+            records = _DECODERS[attributes & _COMPRESSION](buf[pos + HEADER_BYTES : end])
+            header = buf[pos : pos + HEADER_BYTES].copy()
+            size = HEADER_BYTES - LENGTH_AFTER + len(records)
             header[8:12] = np.frombuffer(size.to_bytes(4, "big"), np.uint8)
-            header[_ATTRIBUTES_AT:23] = np.frombuffer(
+            header[ATTRIBUTES_AT : ATTRIBUTES_AT + 2] = np.frombuffer(
                 (attributes & ~_COMPRESSION).to_bytes(2, "big"), np.uint8
             )
             pieces += [header, np.frombuffer(records, np.uint8)]
         else:
             pieces.append(buf[pos:end])
-        pos = end
     out = np.concatenate(pieces) if pieces else buf[:0].copy()
     out.flags.writeable = False
     return out
@@ -312,8 +317,8 @@ def content_types(buf: np.ndarray, index: np.ndarray) -> list[tuple[int, bytes |
 
 def warm_up() -> None:
     """Compile every function here (the parent's start-up does it before fetching)."""
-    empty_batch = np.zeros(_RECORDS_AT, np.uint8)
-    empty_batch[11], empty_batch[_MAGIC_AT] = _RECORDS_AT - _LOG_OVERHEAD, 2
+    empty_batch = np.zeros(HEADER_BYTES, np.uint8)
+    empty_batch[11], empty_batch[_MAGIC_AT] = HEADER_BYTES - LENGTH_AFTER, 2
     buf = np.frombuffer(empty_batch.tobytes(), np.uint8)  # read-only, as fetched bytes are
     _crcs_match(buf)
     buf, index, _ = index_records(buf, 0, False)
