@@ -70,7 +70,6 @@ from .keys import (
     K_CONSTRAINTS,
     K_DEPS,
     K_EFEATURES,
-    K_ERR_EMPTY,
     K_ERRORS,
     K_ETECH,
     K_FEATURES,
@@ -80,7 +79,6 @@ from .keys import (
     K_HINTS,
     K_ID,
     K_LEXICON,
-    K_LEXICON_VERSION,
     K_MATCHED,
     K_NAME,
     K_NEGATED,
@@ -94,12 +92,14 @@ from .keys import (
     K_STORY,
     K_TECH_STACK,
     K_TO,
-    K_USER,
     K_V,
     K_VERIFICATION,
-    K_WARN_NONE,
     K_WARNINGS,
     K_WELL,
+    S_ERR_EMPTY,
+    S_LEXICON_VERSION,
+    S_USER,
+    S_WARN_NONE,
 )  # fmt: skip
 from .sentences import put_sentences
 from .story import put_story
@@ -136,7 +136,7 @@ def put_actors(out, pos, w, src, rec, meta, tb, fmt, scr):
     n_act = meta[M_ACT]
     pos = open_seq(out, pos, w, fmt, max(n_act, 1), False)
     if n_act == 0:
-        pos = put_sid(out, pos, w, tb, K_USER, fmt)
+        pos = put_sid(out, pos, w, tb, S_USER, fmt)
     for k in range(n_act):
         pos = sep(out, pos, w, fmt, k)
         pos = put_text(out, pos, w, t, rec[ACT_S, k], rec[ACT_E, k], True, fmt, scr, meta[M_ESC])
@@ -280,12 +280,12 @@ def put_verification(out, pos, w, meta, tb, fmt):
     pos = put_key(out, pos, w, tb, K_ERRORS, fmt, 1)
     pos = open_seq(out, pos, w, fmt, 0 if well else 1, False)
     if not well:
-        pos = put_sid(out, pos, w, tb, K_ERR_EMPTY, fmt)
+        pos = put_sid(out, pos, w, tb, S_ERR_EMPTY, fmt)
     pos = close_seq(out, pos, w, fmt, False)
     pos = put_key(out, pos, w, tb, K_WARNINGS, fmt, 2)
     pos = open_seq(out, pos, w, fmt, 1 if empty else 0, False)
     if empty:
-        pos = put_sid(out, pos, w, tb, K_WARN_NONE, fmt)
+        pos = put_sid(out, pos, w, tb, S_WARN_NONE, fmt)
     pos = close_seq(out, pos, w, fmt, False)
     return close_seq(out, pos, w, fmt, True)
 
@@ -296,7 +296,7 @@ def put_parser(out, pos, w, label, tb, fmt):
     pos = put_key(out, pos, w, tb, K_BACKEND, fmt, 0)
     pos = put_bytes(out, pos, w, label, 0, len(label), False, fmt)
     pos = put_key(out, pos, w, tb, K_LEXICON, fmt, 1)
-    pos = put_sid(out, pos, w, tb, K_LEXICON_VERSION, fmt)
+    pos = put_sid(out, pos, w, tb, S_LEXICON_VERSION, fmt)
     return close_seq(out, pos, w, fmt, True)
 
 

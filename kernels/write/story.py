@@ -21,11 +21,8 @@ from .._layout import (
     STORY_ENT_S,
 )  # fmt: skip
 from ..scan.tokens import escaped_extra
-from ..tables.build import FIXED
+from .keys import K_ACTIONS, K_BENEFIT, K_ENTITIES, K_PERSONA, K_PRIMARY, K_TEXT
 from .wire import FMT_JSON, FMT_MSGPACK, close_seq, open_seq, put, put_bool, put_key, put_text
-
-K_PERSONA, K_ACTIONS, K_ENTITIES = FIXED["persona"], FIXED["actions"], FIXED["entities"]
-K_BENEFIT, K_TEXT, K_PRIMARY = FIXED["benefit"], FIXED["text"], FIXED["primary"]
 
 
 @jit

@@ -164,11 +164,23 @@ def sep(out, pos, w, fmt, k):
 
 
 @jit_inline
-def put_key(out, pos, w, tb, sid, fmt, k):
-    """Key k of an object: separator, name, colon."""
+def put_lit(out, pos, w, lit):
+    """Bytes known when compiling (a tuple): LLVM turns the loop into immediate stores."""
+    if not w:
+        return pos + len(lit)
+    for c in lit:
+        out[pos] = c
+        pos += 1
+    return pos
+
+
+@jit_inline
+def put_key(out, pos, w, tb, key, fmt, k):
+    """Key k of an object (a `keys` pair): separator, name, colon."""
     pos = sep(out, pos, w, fmt, k)
-    pos = put_sid(out, pos, w, tb, sid, fmt)
-    return put(out, pos, w, 58) if fmt == FMT_JSON else pos
+    if fmt == FMT_JSON:
+        return put_lit(out, pos, w, key[1])
+    return put_sid(out, pos, w, tb, key[0], fmt)
 
 
 @jit_inline
@@ -181,6 +193,8 @@ def put_uint(out, pos, w, value, fmt):
         if value <= 0xFFFF:
             return put_be(out, put(out, pos, w, 0xCD), w, value, 2)
         return put_be(out, put(out, pos, w, 0xCE), w, value, 4)
+    if value < 10:  # most counts and indices
+        return put(out, pos, w, 48 + value)
     digits = 1
     while value >= 10**digits:
         digits += 1
@@ -208,15 +222,18 @@ def put_milli(out, pos, w, milli, tb, fmt):
     if fmt == FMT_MSGPACK:
         pos = put(out, pos, w, 0xCB)
         return put_be(out, pos, w, tb[3][R_MILLI_BITS, milli], 8)
-    pos = put(out, pos, w, 49 if milli == 1000 else 48)
-    pos = put(out, pos, w, 46)
+    # "0.x", "0.xy" or "0.xyz" without trailing zeros ("1.0", "0.0"): no loops, no division chains
+    if not w:
+        frac = milli % 1000
+        return pos + (3 if frac % 100 == 0 else 4 if frac % 10 == 0 else 5)
     frac = milli % 1000
-    if frac == 0:
-        return put(out, pos, w, 48)
-    digits = 3
-    while frac % 10 == 0:
-        frac //= 10
-        digits -= 1
-    for k in range(digits - 1, -1, -1):
-        pos = put(out, pos, w, 48 + (frac // 10**k) % 10)
-    return pos
+    out[pos] = 49 if milli == 1000 else 48
+    out[pos + 1] = 46
+    out[pos + 2] = 48 + frac // 100
+    if frac % 100 == 0:
+        return pos + 3
+    out[pos + 3] = 48 + frac // 10 % 10
+    if frac % 10 == 0:
+        return pos + 4
+    out[pos + 4] = 48 + frac % 10
+    return pos + 5
