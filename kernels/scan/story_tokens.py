@@ -26,7 +26,7 @@ from .._story_tokens import (
     G_SENT,
     G_SPACE,
 )
-from ..tables.build import CHAR_SPACE, FNV_OFFSET
+from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET, FNV_PRIME
 from ..tables.rows import (
     N_STORY_SLOT_WORD,
     R_LENGTHS,
@@ -140,12 +140,28 @@ def story_start():
     return -1, FNV_OFFSET, 0, True, G_SPACE, 0
 
 
+@jit_inline
+def ascii_word_hash(t, p, n, cc, h):
+    """Step hash h over the ASCII word characters from p; returns where they end, and h."""
+    while p < n:
+        b = t[p]
+        if b >= 128 or not (cc[b] == CHAR_ALNUM or b == 95):
+            break
+        h = (h ^ uint64(lower(b))) * FNV_PRIME
+        p += 1
+    return p, h
+
+
 @jit
 def story_scan(t, n, cc, tb, scr):
     """The story tokens of t[0:n] in a pass of their own; returns their count."""
     st = story_start()
     p = 0
     while p <= n:
+        if st[0] >= 0:  # inside a token, ASCII word bytes only extend its hash
+            q, h = ascii_word_hash(t, p, n, cc, st[1])
+            st = (st[0], h, st[2] + q - p, st[3], st[4], st[5])
+            p = q
         if p < n:
             cp, k = char_at(t, p)
             b, word = int64(t[p]), is_word_cp(cp, cc)

@@ -41,7 +41,7 @@ from .._layout import (
     WORD_PATTERNS,
     WORD_START,
 )  # fmt: skip
-from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET
+from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET, FNV_PRIME
 from ..tables.rows import (
     N_SLOT_WORD,
     R_FEAT_RANK,
@@ -180,6 +180,18 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
     story = story_start()  # the story tokens' running state
     p = 0
     while p <= n:
+        if in_run and sa >= 0 and (not with_story or story[0] >= 0):
+            # the rest of an open word: every running hash takes the byte, nothing else
+            # changes, so a tight loop serves most bytes (see `ascii_word_run`)
+            q, h_run, h_join, h_chunk, h_piece, h_story = ascii_word_run(
+                t, p, n, cc, h_run, h_join, h_chunk, h_piece, story[1]
+            )
+            if q > p:
+                chunk_kept += q - p
+                piece_kept += q - p
+                story = (story[0], h_story, story[2] + q - p, story[3], story[4], story[5])
+                sb = q
+                p = q
         if p < n:
             b = int64(t[p])
             if b < 128:
@@ -278,6 +290,26 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
     # the unterminated tail is kept whenever it is not blank
     n_sen = put_sentence(rec, marks, n_sen, sa, sb, m0, m1, m2, m3, 1)
     return n_tok, n_starts, n_esc, n_sen, flows, legacy, story[5]
+
+
+@jit_inline
+def ascii_word_run(t, p, n, cc, h_run, h_join, h_chunk, h_piece, h_story):
+    """Step the five running hashes over the ASCII word characters from p; returns where
+    they end and the hashes. Inside an open word run (so an open chunk, sentence and story
+    token) such a byte is a kept, non-terminating, unescaped character of each."""
+    q = p
+    while q < n:
+        b = t[q]
+        if b >= 128 or not (cc[b] == CHAR_ALNUM or b == 95):
+            break
+        c = uint64(lower(b))
+        h_run = (h_run ^ c) * FNV_PRIME
+        h_join = (h_join ^ c) * FNV_PRIME
+        h_chunk = (h_chunk ^ c) * FNV_PRIME
+        h_piece = (h_piece ^ c) * FNV_PRIME
+        h_story = (h_story ^ c) * FNV_PRIME
+        q += 1
+    return q, h_run, h_join, h_chunk, h_piece, h_story
 
 
 @jit_inline
