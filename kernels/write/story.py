@@ -22,7 +22,7 @@ from .._layout import (
 )  # fmt: skip
 from ..scan.tokens import escaped_extra
 from .keys import K_ACTIONS, K_BENEFIT, K_ENTITIES, K_PERSONA, K_PRIMARY, K_TEXT
-from .wire import FMT_JSON, FMT_MSGPACK, close_seq, open_seq, put, put_bool, put_key, put_text
+from .wire import FMT_JSON, FMT_MSGPACK, close_seq, copy, open_seq, put, put_bool, put_key, put_text
 
 
 @jit
@@ -88,9 +88,8 @@ def put_items_json(out, pos, w, t, rec, row_s, row_e, count, scr, n_esc):
         if n_esc:  # some byte of the text needs escaping: the careful writer
             pos = put_text(out, pos - 1, True, t, a, e >> 1, False, FMT_JSON, scr, n_esc) - 1
         else:
-            for p in range(a, e >> 1):
-                out[pos] = t[p]
-                pos += 1
+            copy(out, pos, t, a, e >> 1)
+            pos += (e >> 1) - a
         for c in ITEM_MID:
             out[pos] = c
             pos += 1

@@ -88,8 +88,7 @@ def put_sid(out, pos, w, tb, sid, fmt):
         data, a, b = tb[0][R_MP_DATA], tb[2][R_MP_OFF, sid], tb[2][R_MP_OFF, sid + 1]
     if not w:
         return pos + b - a
-    for k in range(b - a):
-        out[pos + k] = data[a + k]
+    copy(out, pos, data, a, b)
     return pos + b - a
 
 
@@ -101,12 +100,21 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
         return pos + string_overhead(b - a, fmt) + (b - a) + extra
     if fmt == FMT_MSGPACK:
         pos = put_msgpack_len(out, pos, w, b - a, 0xA0, 31, 0xD9, 0xDA, 0xDB)
-        for p in range(a, b):
-            out[pos] = lower(t[p]) if lowered else t[p]
-            pos += 1
-        return pos
+        if lowered:
+            copy_lowered(out, pos, t, a, b)
+        else:
+            copy(out, pos, t, a, b)
+        return pos + b - a
     out[pos] = 34
     pos += 1
+    # (the write pass has no escape list: `scr` is only the scan's while sizing)
+    if n_esc == 0 or not needs_escape(t, a, b):  # nothing to escape: a plain copy
+        if lowered:
+            copy_lowered(out, pos, t, a, b)
+        else:
+            copy(out, pos, t, a, b)
+        out[pos + b - a] = 34
+        return pos + b - a + 1
     for p in range(a, b):
         c = lower(t[p]) if lowered else t[p]
         if c < 0x20 or c == 34 or c == 92:
@@ -116,6 +124,31 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
             pos += 1
     out[pos] = 34
     return pos + 1
+
+
+@jit_inline
+def needs_escape(t, a, b):
+    """Whether JSON escapes any byte of t[a:b] (a branch-free loop LLVM vectorises)."""
+    found = 0
+    for c in t[a:b]:
+        found |= (c < 32) | (c == 34) | (c == 92)
+    return found != 0
+
+
+@jit_inline
+def copy(out, pos, src, a, b):
+    """src[a:b] to out[pos:]: a loop over two views, which LLVM vectorises (indexing both
+    arrays in the loop it does not)."""
+    dest, source = out[pos : pos + b - a], src[a:b]
+    for k in range(b - a):
+        dest[k] = source[k]
+
+
+@jit_inline
+def copy_lowered(out, pos, src, a, b):
+    dest, source = out[pos : pos + b - a], src[a:b]
+    for k in range(b - a):
+        dest[k] = lower(source[k])
 
 
 @jit_inline
