@@ -26,7 +26,7 @@ from .._story_tokens import (
     G_SENT,
     G_SPACE,
 )
-from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET, FNV_PRIME
+from ..tables.build import CHAR_SPACE, FNV_OFFSET
 from ..tables.rows import (
     N_STORY_SLOT_WORD,
     R_LENGTHS,
@@ -145,9 +145,9 @@ def ascii_word_hash(t, p, n, cc, h):
     """Step hash h over the ASCII word characters from p; returns where they end, and h."""
     while p < n:
         b = t[p]
-        if b >= 128 or not (cc[b] == CHAR_ALNUM or b == 95):
+        if b >= 128 or not is_word_cp(b, cc):
             break
-        h = (h ^ uint64(lower(b))) * FNV_PRIME
+        h = step(h, b)
         p += 1
     return p, h
 

@@ -41,7 +41,7 @@ from .._layout import (
     WORD_PATTERNS,
     WORD_START,
 )  # fmt: skip
-from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET, FNV_PRIME
+from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET
 from ..tables.rows import (
     N_SLOT_WORD,
     R_FEAT_RANK,
@@ -59,7 +59,7 @@ from ..tables.rows import (
     R_W_TECH,
 )
 from .story_tokens import story_start, story_step
-from .text import char_at, lower, step
+from .text import char_at, is_word_cp, lower, step
 
 
 @jit_inline
@@ -300,14 +300,10 @@ def ascii_word_run(t, p, n, cc, h_run, h_join, h_chunk, h_piece, h_story):
     q = p
     while q < n:
         b = t[q]
-        if b >= 128 or not (cc[b] == CHAR_ALNUM or b == 95):
+        if b >= 128 or not is_word_cp(b, cc):
             break
-        c = uint64(lower(b))
-        h_run = (h_run ^ c) * FNV_PRIME
-        h_join = (h_join ^ c) * FNV_PRIME
-        h_chunk = (h_chunk ^ c) * FNV_PRIME
-        h_piece = (h_piece ^ c) * FNV_PRIME
-        h_story = (h_story ^ c) * FNV_PRIME
+        h_run, h_join, h_chunk = step(h_run, b), step(h_join, b), step(h_chunk, b)
+        h_piece, h_story = step(h_piece, b), step(h_story, b)
         q += 1
     return q, h_run, h_join, h_chunk, h_piece, h_story
 

@@ -100,30 +100,29 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
         return pos + string_overhead(b - a, fmt) + (b - a) + extra
     if fmt == FMT_MSGPACK:
         pos = put_msgpack_len(out, pos, w, b - a, 0xA0, 31, 0xD9, 0xDA, 0xDB)
-        if lowered:
-            copy_lowered(out, pos, t, a, b)
-        else:
-            copy(out, pos, t, a, b)
-        return pos + b - a
-    out[pos] = 34
-    pos += 1
-    # (the write pass has no escape list: `scr` is only the scan's while sizing)
-    if n_esc == 0 or not needs_escape(t, a, b):  # nothing to escape: a plain copy
-        if lowered:
-            copy_lowered(out, pos, t, a, b)
-        else:
-            copy(out, pos, t, a, b)
-        out[pos + b - a] = 34
-        return pos + b - a + 1
-    for p in range(a, b):
-        c = lower(t[p]) if lowered else t[p]
-        if c < 0x20 or c == 34 or c == 92:
-            pos = put_json_byte(out, pos, True, c)
-        else:
-            out[pos] = c
-            pos += 1
-    out[pos] = 34
-    return pos + 1
+    else:
+        out[pos] = 34
+        pos += 1
+        # (the write pass has no escape list: `scr` is only the scan's while sizing)
+        if n_esc and needs_escape(t, a, b):  # the careful writer, byte by byte
+            for p in range(a, b):
+                c = lower(t[p]) if lowered else t[p]
+                if c < 0x20 or c == 34 or c == 92:
+                    pos = put_json_byte(out, pos, True, c)
+                else:
+                    out[pos] = c
+                    pos += 1
+            out[pos] = 34
+            return pos + 1
+    if lowered:  # nothing to escape: a plain copy
+        copy_lowered(out, pos, t, a, b)
+    else:
+        copy(out, pos, t, a, b)
+    pos += b - a
+    if fmt == FMT_JSON:
+        out[pos] = 34
+        pos += 1
+    return pos
 
 
 @jit_inline
@@ -256,10 +255,9 @@ def put_milli(out, pos, w, milli, tb, fmt):
         pos = put(out, pos, w, 0xCB)
         return put_be(out, pos, w, tb[3][R_MILLI_BITS, milli], 8)
     # "0.x", "0.xy" or "0.xyz" without trailing zeros ("1.0", "0.0"): no loops, no division chains
-    if not w:
-        frac = milli % 1000
-        return pos + (3 if frac % 100 == 0 else 4 if frac % 10 == 0 else 5)
     frac = milli % 1000
+    if not w:
+        return pos + (3 if frac % 100 == 0 else 4 if frac % 10 == 0 else 5)
     out[pos] = 49 if milli == 1000 else 48
     out[pos + 1] = 46
     out[pos + 2] = 48 + frac // 100
