@@ -11,9 +11,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from worker._fetch_pace import FetchPacer
 from worker._kafka import start_producer
 
-# Tansu lists a partition's stored batches on every fetch: 1,500 one-record batches take it
-# a few milliseconds, far past a 1 ms wait.
-_BATCHES = 1_500
+# Tansu lists a partition's stored batches on every fetch. With a 1 ms wait, 1,500 one-record
+# batches still let a fetch through now and then (one record each); from 3,000 on none came
+# in 30 tries, so 4,000 makes the fixed wait's starvation certain, not likely.
+_BATCHES = 4_000
 _WAIT_MS = 1
 
 
