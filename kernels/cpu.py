@@ -68,7 +68,9 @@ def _parse(batch_arrays, lo, a, b, label, tb, fmt, rec, marks, meta):
 
 # The loops over intents run without reference counting (`_jit.jit`): each intent's views
 # (its text, id, record columns, the tables' rows) would otherwise cost atomic increments
-# and decrements, 4 % of one thread's time.
+# and decrements, 4 % of one thread's time. `intent_source` and `record_views` return views
+# that hold no reference: only code compiled without reference counting may call them (a
+# caller with it would release what it never held, and free the batch's arrays).
 @jit
 def parse_intents(batch_arrays, lo, a, b, label, tb, fmt, rec, marks, meta, scr):
     toff = batch_arrays[1]

@@ -96,7 +96,7 @@ from .._story_tokens import G_COMMA as GAP_COMMA
 from .._story_tokens import G_SENT as GAP_SENT
 from .._story_tokens import G_SPACE as GAP_SPACE
 from ..scan.story_tokens import tok_gap
-from ..scan.text import same_lower
+from ..scan.text import lower, same_lower
 from ..story import _FIRST_STOP, _PERSONA_STOP
 from .story_np import (
     DO_NOTHING,
@@ -282,9 +282,14 @@ def dedupe(t, rec, row_s, row_e, count):
     kept = 0
     for j in range(count):
         a, e = rec[row_s, j], rec[row_e, j]
+        size, first = (e >> 1) - a, lower(t[a])
         seen = False
         for q in range(kept):
-            if same_lower(t, rec[row_s, q], rec[row_e, q] >> 1, a, e >> 1):
+            c = rec[row_s, q]
+            # length and first byte first: most pairs differ there, without a call
+            if (rec[row_e, q] >> 1) - c != size or lower(t[c]) != first:
+                continue
+            if same_lower(t, c, rec[row_e, q] >> 1, a, e >> 1):
                 rec[row_e, q] |= e & 1
                 seen = True
                 break

@@ -173,6 +173,7 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
     h_run = h_join = h_prev_dash = FNV_OFFSET
     run_ascii = join_ascii = prev_ascii = True
     joined = False
+    run_w = NO  # the word id of the last closed run (NO when it was not looked up)
     # the open sentence: first and last non-space byte, and its lexicon marks
     sa = -1
     sb = 0
@@ -217,11 +218,12 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
                 run_ascii = join_ascii = False
         elif in_run:
             in_run = False
+            run_w = NO
             if run_ascii:
-                flows, legacy, w = keywords(t, rs, p, cc, tb, h_run, flows, legacy)
-                if w != NO and tb[1][R_W_PATTERNS, w] != 0:
+                flows, legacy, run_w = keywords(t, rs, p, cc, tb, h_run, flows, legacy)
+                if run_w != NO and tb[1][R_W_PATTERNS, run_w] != 0:
                     scr[WORD_START, n_starts] = rs
-                    scr[WORD_PATTERNS, n_starts] = tb[1][R_W_PATTERNS, w]
+                    scr[WORD_PATTERNS, n_starts] = tb[1][R_W_PATTERNS, run_w]
                     n_starts += 1
             if joined and join_ascii:
                 flows, legacy, w = keywords(t, prev_rs, p, cc, tb, h_join, flows, legacy)
@@ -251,7 +253,10 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
             if is_terminator(b):
                 flags |= ENDS_SENTENCE | ENDS_CLAUSE
                 if piece_kept > 0:
-                    w = lookup(t, ps, p, cc, tb, h_piece, True) if piece_ascii else NO
+                    if piece_ascii and ps == prev_rs and piece_kept == prev_re - prev_rs:
+                        w = run_w  # the piece's kept bytes are one word run: its probe
+                    else:
+                        w = lookup(t, ps, p, cc, tb, h_piece, True) if piece_ascii else NO
                     m0, m1, m2, m3 = add_marks(tb, w, m0, m1, m2, m3)
                     if ps == cs:
                         first_word, first_kept = w, chunk_kept
@@ -266,6 +271,8 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
             if chunk_kept > 0:
                 if first_kept == chunk_kept:  # nothing kept after the first piece
                     w = first_word
+                elif chunk_ascii and cs == prev_rs and chunk_kept == prev_re - prev_rs:
+                    w = run_w  # the chunk's kept bytes are one word run: its probe
                 elif chunk_ascii:
                     w = lookup(t, cs, p, cc, tb, h_chunk, True)
                 else:
