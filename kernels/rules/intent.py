@@ -36,7 +36,7 @@ from .._layout import (
     TECH_NEG,
 )  # fmt: skip
 from ..scan.story_tokens import story_scan
-from ..scan.text import bit_count, lower, skip_spaces
+from ..scan.text import bit_count, lower, lowest_bit, skip_spaces
 from ..scan.tokens import scan
 from ..tables.rows import (
     N_LEGACY_TECH,
@@ -127,9 +127,12 @@ def finish_one(src, tb, fmt, rec, marks, scr, meta):
 def kept_legacy(rec, n_tech, legacy, tb):
     """Legacy tech hits minus negated tech and minus canonicals already listed."""
     kept = 0
-    for j in range(tb[2][R_LENGTHS, N_LEGACY_TECH]):
-        if not legacy >> j & 1:
-            continue
+    bits = legacy
+    while bits:  # set bits only
+        j = lowest_bit(bits)
+        bits &= bits - 1
+        if j >= tb[2][R_LENGTHS, N_LEGACY_TECH]:
+            break
         t = tb[1][R_LEGACY_TECH, j]
         k = find(rec, TECH, n_tech, t) if t >= 0 else -1
         if k >= 0 and rec[TECH_NEG, k] == 1:

@@ -8,7 +8,9 @@ list, lexicon strings from the string table) so every result's offset is known b
 
 from __future__ import annotations
 
-from .._jit import jit, jit_merged
+from numba import int64
+
+from .._jit import jit, jit_inline, jit_merged
 from .._layout import (
     ACT_E,
     ACT_S,
@@ -40,6 +42,7 @@ from .._layout import (
     TECH_NEG,
     TECH_WORD,
 )  # fmt: skip
+from ..scan.text import bit_count, lowest_bit
 from ..tables.rows import (
     N_DEP_FROM,
     N_LEGACY_STR,
@@ -122,12 +125,10 @@ N_FIELDS = 19
 # src bundle: (text, n, id bytes, constraints bytes, label bytes)
 
 
-@jit
+@jit_inline
 def bits_in(mask, count):
-    total = 0
-    for j in range(count):
-        total += mask >> j & 1
-    return total
+    """Set bits of mask below bit `count` (< 64)."""
+    return bit_count(mask & ((int64(1) << count) - 1))
 
 
 @jit
@@ -166,11 +167,15 @@ def put_mask_list(out, pos, w, mask, row, tb, fmt):
     count = tb[2][R_LENGTHS, 64 + row]  # an I32 row (see _rows)
     pos = open_seq(out, pos, w, fmt, bits_in(mask, count), False)
     k = 0
-    for j in range(count):
-        if mask >> j & 1:
-            pos = sep(out, pos, w, fmt, k)
-            pos = put_sid(out, pos, w, tb, strings[j], fmt)
-            k += 1
+    bits = mask
+    while bits:  # set bits only, lowest first
+        j = lowest_bit(bits)
+        bits &= bits - 1
+        if j >= count:
+            break
+        pos = sep(out, pos, w, fmt, k)
+        pos = put_sid(out, pos, w, tb, strings[j], fmt)
+        k += 1
     return close_seq(out, pos, w, fmt, False)
 
 
@@ -187,11 +192,15 @@ def put_hints(out, pos, w, rec, meta, tb, fmt):
             pos = sep(out, pos, w, fmt, k)
             pos = put_sid(out, pos, w, tb, tb[1][R_TECH_STR, rec[TECH, i]], fmt)
             k += 1
-    for j in range(tb[2][R_LENGTHS, N_LEGACY_STR]):
-        if legacy >> j & 1:
-            pos = sep(out, pos, w, fmt, k)
-            pos = put_sid(out, pos, w, tb, tb[1][R_LEGACY_STR, j], fmt)
-            k += 1
+    bits = legacy
+    while bits:  # set bits only, lowest first
+        j = lowest_bit(bits)
+        bits &= bits - 1
+        if j >= tb[2][R_LENGTHS, N_LEGACY_STR]:
+            break
+        pos = sep(out, pos, w, fmt, k)
+        pos = put_sid(out, pos, w, tb, tb[1][R_LEGACY_STR, j], fmt)
+        k += 1
     return close_seq(out, pos, w, fmt, False)
 
 

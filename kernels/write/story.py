@@ -22,16 +22,27 @@ from .._layout import (
 )  # fmt: skip
 from ..scan.tokens import escaped_extra
 from .keys import K_ACTIONS, K_BENEFIT, K_ENTITIES, K_PERSONA, K_PRIMARY, K_TEXT
-from .wire import FMT_JSON, FMT_MSGPACK, close_seq, copy, open_seq, put, put_bool, put_key, put_text
+from .wire import (
+    FMT_JSON,
+    FMT_MSGPACK,
+    NULL,
+    at,
+    close_seq,
+    copy,
+    open_seq,
+    put,
+    put_bool,
+    put_key,
+    put_lit,
+    put_text,
+)
 
 
 @jit
 def put_null(out, pos, w, fmt):
     if fmt == FMT_MSGPACK:
         return put(out, pos, w, 0xC0)
-    for c in (110, 117, 108, 108):
-        pos = put(out, pos, w, c)
-    return pos
+    return put_lit(out, pos, w, NULL)
 
 
 @jit
@@ -75,28 +86,24 @@ def put_items_json(out, pos, w, t, rec, row_s, row_e, count, scr, n_esc):
             if n_esc:
                 size += escaped_extra(scr, n_esc, a, b)
         return pos + size
-    out[pos] = 91  # [
+    at(out, pos, 91)  # [
     pos += 1
     for j in range(count):
         if j:
-            out[pos] = 44  # ,
+            at(out, pos, 44)  # ,
             pos += 1
         a, e = rec[row_s, j], rec[row_e, j]
-        for c in ITEM_HEAD:
-            out[pos] = c
-            pos += 1
+        pos = put_lit(out, pos, True, ITEM_HEAD)
         if n_esc:  # some byte of the text needs escaping: the careful writer
             pos = put_text(out, pos - 1, True, t, a, e >> 1, False, FMT_JSON, scr, n_esc) - 1
         else:
             copy(out, pos, t, a, e >> 1)
             pos += (e >> 1) - a
-        for c in ITEM_MID:
-            out[pos] = c
-            pos += 1
+        pos = put_lit(out, pos, True, ITEM_MID)
         pos = put_bool(out, pos, True, (e & 1) == 1, FMT_JSON)
-        out[pos] = 125  # }
+        at(out, pos, 125)  # }
         pos += 1
-    out[pos] = 93  # ]
+    at(out, pos, 93)  # ]
     return pos + 1
 
 

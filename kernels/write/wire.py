@@ -8,6 +8,8 @@ a lexicon string's from the string table.
 
 from __future__ import annotations
 
+from numba import int64, uint64
+
 from .._jit import jit, jit_inline
 from ..scan.text import lower
 from ..scan.tokens import escaped_extra
@@ -16,13 +18,21 @@ from ..tables.rows import R_JSON_DATA, R_JSON_OFF, R_MILLI_BITS, R_MP_DATA, R_MP
 FMT_JSON, FMT_MSGPACK = 0, 1
 _HEX = b"0123456789abcdef"
 HEX = tuple(_HEX)
+TRUE, FALSE, NULL = tuple(b"true"), tuple(b"false"), tuple(b"null")
 
 
 @jit_inline
 def put(out, pos, w, b):
     if w:
-        out[pos] = b
+        at(out, pos, b)
     return pos + 1
+
+
+@jit_inline
+def at(out, pos, b):
+    """out[pos] = b through an unsigned index: no wrap-around test for a negative one, so
+    LLVM can merge stores to neighbouring bytes (`put_lit`)."""
+    out[uint64(pos)] = b
 
 
 @jit
@@ -101,7 +111,7 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
     if fmt == FMT_MSGPACK:
         pos = put_msgpack_len(out, pos, w, b - a, 0xA0, 31, 0xD9, 0xDA, 0xDB)
     else:
-        out[pos] = 34
+        at(out, pos, 34)
         pos += 1
         # (the write pass has no escape list: `scr` is only the scan's while sizing)
         if n_esc and needs_escape(t, a, b):  # the careful writer, byte by byte
@@ -110,9 +120,9 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
                 if c < 0x20 or c == 34 or c == 92:
                     pos = put_json_byte(out, pos, True, c)
                 else:
-                    out[pos] = c
+                    at(out, pos, c)
                     pos += 1
-            out[pos] = 34
+            at(out, pos, 34)
             return pos + 1
     if lowered:  # nothing to escape: a plain copy
         copy_lowered(out, pos, t, a, b)
@@ -120,7 +130,7 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
         copy(out, pos, t, a, b)
     pos += b - a
     if fmt == FMT_JSON:
-        out[pos] = 34
+        at(out, pos, 34)
         pos += 1
     return pos
 
@@ -197,13 +207,16 @@ def sep(out, pos, w, fmt, k):
 
 @jit_inline
 def put_lit(out, pos, w, lit):
-    """Bytes known when compiling (a tuple): LLVM turns the loop into immediate stores."""
+    """Bytes known when compiling (a tuple), as immediate stores. The index is unsigned, so
+    numba adds no wrap-around for negative indices and LLVM merges neighbouring byte stores
+    into wider ones (a 9-byte key: one 8-byte and one 1-byte store, not nine)."""
     if not w:
         return pos + len(lit)
+    p = uint64(pos)
     for c in lit:
-        out[pos] = c
-        pos += 1
-    return pos
+        out[p] = c
+        p += uint64(1)
+    return int64(p)
 
 
 @jit_inline
@@ -240,12 +253,8 @@ def put_bool(out, pos, w, value, fmt):
     if fmt == FMT_MSGPACK:
         return put(out, pos, w, 0xC3 if value else 0xC2)
     if value:
-        for c in (116, 114, 117, 101):
-            pos = put(out, pos, w, c)
-        return pos
-    for c in (102, 97, 108, 115, 101):
-        pos = put(out, pos, w, c)
-    return pos
+        return put_lit(out, pos, w, TRUE)
+    return put_lit(out, pos, w, FALSE)
 
 
 @jit
@@ -258,13 +267,13 @@ def put_milli(out, pos, w, milli, tb, fmt):
     frac = milli % 1000
     if not w:
         return pos + (3 if frac % 100 == 0 else 4 if frac % 10 == 0 else 5)
-    out[pos] = 49 if milli == 1000 else 48
-    out[pos + 1] = 46
-    out[pos + 2] = 48 + frac // 100
+    at(out, pos, 49 if milli == 1000 else 48)
+    at(out, pos + 1, 46)
+    at(out, pos + 2, 48 + frac // 100)
     if frac % 100 == 0:
         return pos + 3
-    out[pos + 3] = 48 + frac // 10 % 10
+    at(out, pos + 3, 48 + frac // 10 % 10)
     if frac % 10 == 0:
         return pos + 4
-    out[pos + 4] = 48 + frac % 10
+    at(out, pos + 4, 48 + frac % 10)
     return pos + 5
