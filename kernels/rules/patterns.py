@@ -42,8 +42,7 @@ def capture_char_len(t, p, n, cc):
     """Length of a [a-z0-9\\s-] character at p (lowered text), or 0."""
     if p >= n:
         return 0
-    b = lower(t[p])
-    if 97 <= b <= 122 or 48 <= b <= 57 or b == 45:
+    if is_az09_dash(t[p]):
         return 1
     return space_len(t, p, n, cc)
 
@@ -96,9 +95,17 @@ def lazy_capture(t, g, n, cc, tb, kind):
         if k == 0:
             return -1, -1
         p += k
+        if p < n and is_az09_dash(t[p]):
+            continue  # every terminator starts with a space, '.', ',' or the end
         e = term_end(t, p, n, cc, tb, kind)
         if e >= 0:
             return p, e
+
+
+@jit_inline
+def is_az09_dash(b):
+    b = lower(b)
+    return 97 <= b <= 122 or 48 <= b <= 57 or b == 45
 
 
 @jit_inline
