@@ -12,6 +12,8 @@ their ~30 call sites, was bound by instruction fetch.
 
 from __future__ import annotations
 
+from numba import int64
+
 from .._jit import jit, jit_inline, jit_merged
 from .._layout import (
     G_ADV_START,
@@ -280,22 +282,25 @@ def run(t, scr, rec, g):
 def dedupe(t, rec, row_s, row_e, count):
     """Drop repeats (A-Z case-insensitive) in place, or-ing `primary` into the first."""
     kept = 0
-    for j in range(count):
+    buckets = int64(0)  # a bit per (length, first byte) of the kept items: most new ones
+    for j in range(count):  # share none, and need no comparison at all
         a, e = rec[row_s, j], rec[row_e, j]
         size, first = (e >> 1) - a, lower(t[a])
+        bit = int64(1) << ((size * 7 + first) & 63)
         seen = False
-        for q in range(kept):
-            c = rec[row_s, q]
-            # length and first byte first: most pairs differ there, without a call
-            if (rec[row_e, q] >> 1) - c != size or lower(t[c]) != first:
-                continue
-            if same_lower(t, c, rec[row_e, q] >> 1, a, e >> 1):
-                rec[row_e, q] |= e & 1
-                seen = True
-                break
+        if buckets & bit:
+            for q in range(kept):
+                c = rec[row_s, q]
+                if (rec[row_e, q] >> 1) - c != size or lower(t[c]) != first:
+                    continue
+                if same_lower(t, c, rec[row_e, q] >> 1, a, e >> 1):
+                    rec[row_e, q] |= e & 1
+                    seen = True
+                    break
         if not seen:
             rec[row_s, kept], rec[row_e, kept] = a, e
             kept += 1
+            buckets |= bit
     return kept
 
 
