@@ -45,7 +45,7 @@ def put_null(out, pos, w, fmt):
     return put_lit(out, pos, w, NULL)
 
 
-@jit
+@jit_inline
 def put_span_or_null(out, pos, w, t, a, b, fmt, scr, n_esc):
     if a < 0:
         return put_null(out, pos, w, fmt)
@@ -58,7 +58,7 @@ ITEM_MID = tuple(b'","primary":')
 ITEM_FIXED = len(ITEM_HEAD) + len(ITEM_MID) + 1  # and the closing brace
 
 
-@jit
+@jit_inline
 def put_items(out, pos, w, t, rec, row_s, row_e, count, tb, fmt, scr, n_esc):
     """[{"text": span, "primary": bool}, ...] from rows (start, end * 2 + primary)."""
     if fmt == FMT_JSON:
