@@ -282,8 +282,10 @@ def run(t, scr, rec, g):
 def dedupe(t, rec, row_s, row_e, count):
     """Drop repeats (A-Z case-insensitive) in place, or-ing `primary` into the first."""
     kept = 0
-    buckets = int64(0)  # a bit per (length, first byte) of the kept items: most new ones
-    for j in range(count):  # share none, and need no comparison at all
+    # a bit per (length, first byte) bucket of the kept items: a new item in an empty
+    # bucket, most of them, is no repeat and needs no comparison
+    buckets = int64(0)
+    for j in range(count):
         a, e = rec[row_s, j], rec[row_e, j]
         size, first = (e >> 1) - a, lower(t[a])
         bit = int64(1) << ((size * 7 + first) & 63)
