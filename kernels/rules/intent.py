@@ -36,7 +36,7 @@ from .._layout import (
     TECH_NEG,
 )  # fmt: skip
 from ..scan.story_tokens import story_scan
-from ..scan.text import bit_count, lower, lowest_bit, skip_spaces
+from ..scan.text import bit_count, lower, pop_lowest_bit, skip_spaces
 from ..scan.tokens import scan
 from ..tables.rows import (
     N_LEGACY_TECH,
@@ -129,8 +129,7 @@ def kept_legacy(rec, n_tech, legacy, tb):
     kept = 0
     bits = legacy
     while bits:  # set bits only
-        j = lowest_bit(bits)
-        bits &= bits - 1
+        j, bits = pop_lowest_bit(bits)
         if j >= tb[2][R_LENGTHS, N_LEGACY_TECH]:
             break
         t = tb[1][R_LEGACY_TECH, j]

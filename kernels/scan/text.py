@@ -148,6 +148,6 @@ def bit_count(x):
 
 
 @jit_inline
-def lowest_bit(x):
-    """Index of the lowest set bit of x (x != 0)."""
-    return bit_count((x & -x) - 1)
+def pop_lowest_bit(x):
+    """(index of the lowest set bit of x, x without it), for x != 0."""
+    return bit_count((x & -x) - 1), x & (x - 1)

@@ -42,7 +42,7 @@ from .._layout import (
     TECH_NEG,
     TECH_WORD,
 )  # fmt: skip
-from ..scan.text import bit_count, lowest_bit
+from ..scan.text import bit_count, pop_lowest_bit
 from ..tables.rows import (
     N_DEP_FROM,
     N_LEGACY_STR,
@@ -169,8 +169,7 @@ def put_mask_list(out, pos, w, mask, row, tb, fmt):
     k = 0
     bits = mask
     while bits:  # set bits only, lowest first
-        j = lowest_bit(bits)
-        bits &= bits - 1
+        j, bits = pop_lowest_bit(bits)
         if j >= count:
             break
         pos = sep(out, pos, w, fmt, k)
@@ -194,8 +193,7 @@ def put_hints(out, pos, w, rec, meta, tb, fmt):
             k += 1
     bits = legacy
     while bits:  # set bits only, lowest first
-        j = lowest_bit(bits)
-        bits &= bits - 1
+        j, bits = pop_lowest_bit(bits)
         if j >= tb[2][R_LENGTHS, N_LEGACY_STR]:
             break
         pos = sep(out, pos, w, fmt, k)

@@ -13,7 +13,7 @@ from .._layout import (
     SEN_E,
     SEN_S,
 )  # fmt: skip
-from ..scan.text import bit_count, lowest_bit
+from ..scan.text import bit_count, pop_lowest_bit
 from ..tables.rows import R_FEAT_SORTED, R_FEAT_STR, R_TECH_SORTED, R_TECH_STR
 from .keys import K_FFOUND, K_INDEX, K_TEXT, K_TFOUND
 from .wire import close_seq, open_seq, put_key, put_sid, put_text, put_uint, sep
@@ -27,8 +27,8 @@ def put_sorted(out, pos, w, lo, hi, order_row, strings_row, tb, fmt):
     for half in range(2):
         bits = lo if half == 0 else hi
         while bits:
-            rank = 64 * half + lowest_bit(bits)
-            bits &= bits - 1
+            j, bits = pop_lowest_bit(bits)
+            rank = 64 * half + j
             pos = sep(out, pos, w, fmt, k)
             pos = put_sid(out, pos, w, tb, tb[1][strings_row, tb[1][order_row, rank]], fmt)
             k += 1

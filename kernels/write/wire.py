@@ -209,7 +209,9 @@ def sep(out, pos, w, fmt, k):
 def put_lit(out, pos, w, lit):
     """Bytes known when compiling (a tuple), as immediate stores. The index is unsigned, so
     numba adds no wrap-around for negative indices and LLVM merges neighbouring byte stores
-    into wider ones (a 9-byte key: one 8-byte and one 1-byte store, not nine)."""
+    into wider ones (a 9-byte key: one 8-byte and one 1-byte store, not nine). The counter
+    itself is unsigned: through `at` with a signed one, the write pass took 5.2-5.3 against
+    4.6-4.9 µs per intent (`bench.cpu_passes`), the stores no longer merged."""
     if not w:
         return pos + len(lit)
     p = uint64(pos)
