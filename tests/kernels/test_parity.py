@@ -6,8 +6,10 @@ corpus. GPU cases skip without a GPU and fail under GRUMP_REQUIRE_GPU=1.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +30,27 @@ def backend(request):
 def reference(texts, fmt, constraints=None):
     ids = [f"id-{i}" for i in range(len(texts))]
     batch = kernels.make_batch(texts, ids, constraints, fmt)
-    return batch, kernels.encode_batch(batch, backend="reference", label=LABEL).to_list()
+    if len(texts) < PARALLEL_FROM:
+        return batch, _reference_part(texts, ids, constraints, fmt)
+    # plain Python at ~1 ms an intent: a large corpus is parsed on every core
+    cons = constraints if constraints is not None else [None] * len(texts)
+    step = -(-len(texts) // (os.cpu_count() or 1))
+    parts = [(texts[a : a + step], ids[a : a + step], cons[a : a + step], fmt)
+             for a in range(0, len(texts), step)]  # fmt: skip
+    spawn = multiprocessing.get_context("spawn")  # (fork would copy this process's threads)
+    with ProcessPoolExecutor(len(parts), mp_context=spawn) as pool:
+        expected = [
+            r for part in pool.map(_reference_part, *zip(*parts, strict=True)) for r in part
+        ]
+    return batch, expected
+
+
+PARALLEL_FROM = 20_000  # intents
+
+
+def _reference_part(texts, ids, constraints, fmt):
+    batch = kernels.make_batch(texts, ids, constraints, fmt)
+    return kernels.encode_batch(batch, backend="reference", label=LABEL).to_list()
 
 
 def assert_same(backend, batch, expected, seed=None):
