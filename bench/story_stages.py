@@ -56,7 +56,7 @@ def _stages(arrays, n, label, tb, rec, marks, meta, last, out):
     longest = 0
     for i in range(n):
         longest = max(longest, toff[i + 1] - toff[i])
-    scr = np.empty((SCR_ROWS, longest + 1), np.int32)[:, : longest + 1]
+    scr = np.empty((SCR_ROWS, longest + 1), np.int32)  # as `cpu._parse` makes it
     return _intents(arrays, n, label, tb, rec, marks, meta, last, out, scr)
 
 

