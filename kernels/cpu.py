@@ -47,10 +47,14 @@ def intent_source(batch_arrays, i, label):
 
 @jit_inline
 def record_views(rec, marks, toff, lo, i, n):
-    """Intent i's columns of its group's records (marks need half: a sentence is 2 bytes)."""
-    base = toff[i] - toff[lo] + (i - lo)
-    mbase = (toff[i] - toff[lo]) // 2 + (i - lo)
-    return rec[:, base : base + n + 1], marks[:, mbase : mbase + n // 2 + 1]
+    """Intent i's records, rows of n + 1 columns (marks need half: a sentence is 2 bytes),
+    each intent's block of rows contiguous in its group's flat buffers: C-contiguous views,
+    so an index into them is a shift, and one intent's records share cache lines."""
+    base = REC_ROWS * (toff[i] - toff[lo] + (i - lo))
+    mbase = MARK_ROWS * ((toff[i] - toff[lo]) // 2 + (i - lo))
+    r = rec[base : base + REC_ROWS * (n + 1)].reshape((REC_ROWS, n + 1))
+    m = marks[mbase : mbase + MARK_ROWS * (n // 2 + 1)].reshape((MARK_ROWS, n // 2 + 1))
+    return r, m
 
 
 @njit(cache=True, nogil=True)
@@ -124,14 +128,14 @@ class _Buffers(threading.local):
     """Record buffers kept between batches: fresh pages would cost a fault each."""
 
     def __init__(self) -> None:
-        self.rec = np.empty((REC_ROWS, 0), np.int32)
-        self.marks = np.empty((MARK_ROWS, 0), np.int64)
+        self.rec = np.empty(0, np.int32)
+        self.marks = np.empty(0, np.int64)
 
     def take(self, text_bytes: int, intents: int) -> tuple[np.ndarray, np.ndarray]:
-        if self.rec.shape[1] < text_bytes + intents:
-            self.rec = np.empty((REC_ROWS, text_bytes + intents), np.int32)
-        if self.marks.shape[1] < text_bytes // 2 + intents:
-            self.marks = np.empty((MARK_ROWS, text_bytes // 2 + intents), np.int64)
+        if len(self.rec) < REC_ROWS * (text_bytes + intents):
+            self.rec = np.empty(REC_ROWS * (text_bytes + intents), np.int32)
+        if len(self.marks) < MARK_ROWS * (text_bytes // 2 + intents):
+            self.marks = np.empty(MARK_ROWS * (text_bytes // 2 + intents), np.int64)
         return self.rec, self.marks
 
 
