@@ -19,6 +19,7 @@ import kernels
 from kernels.corpus import adversarial_intents, generate_intents
 
 CORPUS_SIZE = int(os.environ.get("GRUMP_PARITY_INTENTS", "100000"))
+PARALLEL_FROM = 20_000  # intents: the reference side of a larger corpus runs on every core
 LABEL = "parity"  # the same `parser.backend` label on every side, so bytes can be compared
 
 
@@ -43,9 +44,6 @@ def reference(texts, fmt, constraints=None):
             r for part in pool.map(_reference_part, *zip(*parts, strict=True)) for r in part
         ]
     return batch, expected
-
-
-PARALLEL_FROM = 20_000  # intents
 
 
 def _reference_part(texts, ids, constraints, fmt):
