@@ -146,11 +146,36 @@ def needs_escape(t, a, b):
 
 @jit_inline
 def copy(out, pos, src, a, b):
-    """src[a:b] to out[pos:]: a loop over two views, which LLVM vectorises (indexing both
-    arrays in the loop it does not)."""
-    dest, source = out[pos : pos + b - a], src[a:b]
-    for k in range(b - a):
-        dest[k] = source[k]
+    """src[a:b] to out[pos:]: 8-byte words, the last one overlapping the one before."""
+    n, p, q = b - a, uint64(pos), uint64(a)
+    if n >= 8:
+        last, k = uint64(n - 8), uint64(0)
+        while k < last:
+            store_word(out, p + k, load_word(src, q + k, 8), 8)
+            k += uint64(8)
+        store_word(out, p + last, load_word(src, q + last, 8), 8)
+    elif n >= 4:
+        last = uint64(n - 4)
+        store_word(out, p, load_word(src, q, 4), 4)
+        store_word(out, p + last, load_word(src, q + last, 4), 4)
+    else:
+        for k in range(n):
+            at(out, pos + k, src[q + uint64(k)])
+
+
+@jit_inline
+def load_word(src, p, size):
+    """`size` bytes from src[p:], little-endian: LLVM turns it into one load."""
+    v = uint64(0)
+    for k in range(size):
+        v |= uint64(src[p + uint64(k)]) << uint64(8 * k)
+    return v
+
+
+@jit_inline
+def store_word(out, p, v, size):
+    for k in range(size):
+        out[p + uint64(k)] = (v >> uint64(8 * k)) & uint64(0xFF)
 
 
 @jit_inline
