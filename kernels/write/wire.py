@@ -83,6 +83,12 @@ def put_bytes(out, pos, w, src, a, b, lowered, fmt):
         for p in range(a, b):
             pos = put(out, pos, w, lower(src[p]) if lowered else src[p])
         return pos
+    if not lowered and not needs_escape(src, a, b):  # most ids: a plain copy
+        if w:
+            at(out, pos, 34)
+            copy(out, pos + 1, src, a, b)
+            at(out, pos + 1 + b - a, 34)
+        return pos + 2 + b - a
     pos = put(out, pos, w, 34)
     for p in range(a, b):
         pos = put_json_byte(out, pos, w, lower(src[p]) if lowered else src[p])
@@ -146,29 +152,52 @@ def needs_escape(t, a, b):
 
 @jit_inline
 def copy(out, pos, src, a, b):
-    """src[a:b] to out[pos:]: 8-byte words, the last one overlapping the one before."""
+    """src[a:b] to out[pos:]."""
+    copy_words(out, pos, src, a, b, False)
+
+
+@jit_inline
+def copy_lowered(out, pos, src, a, b):
+    """src[a:b] to out[pos:], A-Z lowered."""
+    copy_words(out, pos, src, a, b, True)
+
+
+@jit_inline
+def copy_words(out, pos, src, a, b, lowered):
+    """As 8-byte words, the last one overlapping the one before (a pair of 4-byte words under
+    8 bytes), as memcpy does: one load and one store per word, no loop over bytes."""
     n, p, q = b - a, uint64(pos), uint64(a)
     if n >= 8:
         last, k = uint64(n - 8), uint64(0)
         while k < last:
-            store_word(out, p + k, load_word(src, q + k, 8), 8)
+            store_word(out, p + k, load_word(src, q + k, 8, lowered), 8)
             k += uint64(8)
-        store_word(out, p + last, load_word(src, q + last, 8), 8)
+        store_word(out, p + last, load_word(src, q + last, 8, lowered), 8)
     elif n >= 4:
         last = uint64(n - 4)
-        store_word(out, p, load_word(src, q, 4), 4)
-        store_word(out, p + last, load_word(src, q + last, 4), 4)
+        store_word(out, p, load_word(src, q, 4, lowered), 4)
+        store_word(out, p + last, load_word(src, q + last, 4, lowered), 4)
     else:
         for k in range(n):
-            at(out, pos + k, src[q + uint64(k)])
+            c = src[q + uint64(k)]
+            at(out, pos + k, lower(c) if lowered else c)
+
+
+_ONES = uint64(0x0101010101010101)
 
 
 @jit_inline
-def load_word(src, p, size):
-    """`size` bytes from src[p:], little-endian: LLVM turns it into one load."""
+def load_word(src, p, size, lowered):
+    """`size` bytes from src[p:], little-endian (LLVM makes it one load), A-Z lowered in all
+    bytes at once if asked: a byte below 0x80 in A-Z gains 0x20."""
     v = uint64(0)
     for k in range(size):
         v |= uint64(src[p + uint64(k)]) << uint64(8 * k)
+    if lowered:
+        low7 = v & (_ONES * uint64(0x7F))
+        from_a = low7 + _ONES * uint64(0x80 - 65)  # high bit: at least 'A'
+        past_z = low7 + _ONES * uint64(0x80 - 91)  # high bit: past 'Z'
+        v |= (from_a & ~past_z & ~v & (_ONES * uint64(0x80))) >> uint64(2)
     return v
 
 
@@ -176,13 +205,6 @@ def load_word(src, p, size):
 def store_word(out, p, v, size):
     for k in range(size):
         out[p + uint64(k)] = (v >> uint64(8 * k)) & uint64(0xFF)
-
-
-@jit_inline
-def copy_lowered(out, pos, src, a, b):
-    dest, source = out[pos : pos + b - a], src[a:b]
-    for k in range(b - a):
-        dest[k] = lower(source[k])
 
 
 @jit_inline
