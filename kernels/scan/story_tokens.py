@@ -177,10 +177,12 @@ def tok_mask(scr, n_tok, i):
     """Class bits of story token i, 0 outside the tokens."""
     if i < 0 or i >= n_tok:
         return int64(0)
-    lo = int64(scr[STK_LO, i]) & 0xFFFFFFFF
-    return lo | (int64(scr[STK_HI, i] & 0xFFFF) << 32)
+    lo = int64(scr[STK_LO, uint64(i)]) & 0xFFFFFFFF
+    return lo | (int64(scr[STK_HI, uint64(i)] & 0xFFFF) << 32)
 
 
 @jit_inline
 def tok_gap(scr, i):
-    return scr[STK_HI, i] >> 16
+    """The gap after token i (i a token: never negative, so the index is unsigned and
+    numba adds no wrap-around for a negative one to the machine's hottest load)."""
+    return scr[STK_HI, uint64(i)] >> 16

@@ -306,7 +306,7 @@ def ascii_word_run(t, p, n, cc, h_run, h_join, h_chunk, h_piece, h_story):
     token) such a byte is a kept, non-terminating, unescaped character of each."""
     q = p
     while q < n:
-        b = t[q]
+        b = t[uint64(q)]  # (an unsigned index: no wrap-around test per byte)
         if b >= 128 or not is_word_cp(b, cc):
             break
         h_run, h_join, h_chunk = step(h_run, b), step(h_join, b), step(h_chunk, b)
