@@ -24,6 +24,7 @@ _HERE = Path(__file__).parent
 _NOT_COMPILED = {
     "__init__.py",
     "_api.py",
+    "_arenas.py",
     "_compile_apart.py",
     "_pinned.py",
     "batch.py",

@@ -4,7 +4,8 @@ Intents run in chunks on numba's thread count (plain threads: the kernels releas
 each chunk reuses one scratch table (tokens, word starts, escapes) sized for its longest
 text, so the scratch stays in cache. Records (what the
 writer reads) live in buffers kept between batches. Every result's size is known after the
-first pass, so the second pass writes each byte once, straight into the output arena.
+first pass, so the second pass writes each byte once, straight into the output arena (one
+kept between batches, `_arenas`).
 A batch larger than GROUP_BYTES of text runs as several groups, to bound the records'
 memory. Compiled code is cached on disk (`cache=True`): processes that share a cache compile
 one at a time, and on a cold cache the writer compiles in a helper process while the first
@@ -21,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from . import _compile_apart
+from ._arenas import HostArenas
 from ._jit import CACHE_DIR, jit, jit_inline  # (also sets numba's cache directory first)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups, parse_format
@@ -141,6 +143,7 @@ class _Buffers(threading.local):
 
 
 _buffers = _Buffers()
+_arenas = HostArenas()  # result arenas, reused once a batch's results are dropped
 
 
 def _compile(
@@ -189,13 +192,13 @@ def encode_batch(
         _run_chunks(_parse, lo, hi, arrays, label_bytes, tb, parse_fmt, rec, marks, meta[lo:hi])
         group_off = np.zeros(n + 1, np.int64)
         np.cumsum(meta[lo:hi, M_OUT_LEN], out=group_off[lo + 1 : hi + 1])
-        out = np.empty(int(group_off[hi]), np.uint8)
+        out = _arenas.take(int(group_off[hi]))
         _run_chunks(_write, lo, hi, arrays, label_bytes, tb, fmt, rec, marks, meta[lo:hi],
                     out, group_off)  # fmt: skip
         offsets[lo + 1 : hi + 1] = group_off[lo + 1 : hi + 1] + offsets[lo]
         parts.append(out)
     # one group (any batch up to GROUP_BYTES of text) is already the arena
-    data = (
-        parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.empty(0, np.uint8)
-    )
+    data = parts[0] if len(parts) == 1 else _arenas.take(int(offsets[-1]))
+    if len(parts) > 1:
+        np.concatenate(parts, out=data)
     return EncodedResults(data, offsets)

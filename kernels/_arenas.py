@@ -1,0 +1,51 @@
+"""Result arenas in pageable memory for the cpu backend.
+
+A fresh result arena faults in every page on its first write: 3.2-3.6 ms of kernel time per
+32 MB on a 2-core VM, about 0.35 µs per intent, a few per cent of the parse. A batch here
+takes a freed arena of its size class instead, with the size classes and the bound on idle
+arenas of the GPU's page-locked ones (`_pinned.ResultArenas`); only the memory differs.
+Each block is an anonymous mapping, so every numpy view of an arena keeps it alive and the
+block comes back once the last view is gone.
+"""
+
+from __future__ import annotations
+
+import mmap
+import weakref
+
+import numpy as np
+
+from ._pinned import ResultArenas, size_class
+
+IDLE_BYTES = 1 << 30  # at most this much kept idle: a 1M-intent batch's 3 GB is not kept
+
+
+class _Block:
+    __slots__ = ("memory", "size")
+
+    def __init__(self, size: int) -> None:
+        self.memory = mmap.mmap(-1, size)
+        self.size = size
+
+
+class HostArenas(ResultArenas):
+    """`ResultArenas` in pageable memory: the same classes, reuse and bound on idle ones."""
+
+    def take(self, nbytes: int) -> np.ndarray:
+        size = size_class(nbytes)
+        with self._lock:
+            block = next((b for b in self._idle if b.size == size), None)
+            if block is not None:
+                self._idle.remove(block)
+        if block is None:
+            block = _Block(size)
+            self.allocated += 1
+        whole = np.frombuffer(block.memory, np.uint8)
+        weakref.finalize(whole, self._give_back, block).atexit = False
+        return whole[:nbytes]
+
+    def _give_back(self, block: _Block) -> None:
+        super()._give_back(block)
+        with self._lock:
+            while sum(b.size for b in self._idle) > IDLE_BYTES:
+                del self._idle[0]  # the oldest first

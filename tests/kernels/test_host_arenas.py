@@ -1,0 +1,67 @@
+"""The cpu backend's result arenas: reuse once dropped, never while held, idle ones bounded."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+
+import kernels
+from kernels import _arenas, cpu
+from kernels._arenas import HostArenas
+from kernels._pinned import size_class
+from kernels.corpus import generate_intents
+
+
+def test_a_dropped_arena_is_reused_and_idle_ones_are_bounded():
+    arenas = HostArenas(keep=2)
+    first = arenas.take(20_000_000)
+    pointer = first.ctypes.data
+    first[:] = 7
+    view = first[100:200]
+    del first
+    gc.collect()
+    assert arenas.idle_bytes() == 0  # a view still holds it
+    assert np.all(view == 7)
+    del view
+    assert arenas.idle_bytes() == size_class(20_000_000)
+    second = arenas.take(20_100_000)  # same class: the same block
+    assert second.ctypes.data == pointer and arenas.allocated == 1
+    assert second.nbytes == 20_100_000 and second.flags.writeable
+    held = [arenas.take(n) for n in (10_000, 1_000_000, 5_000_000, 20_000_000)]
+    assert arenas.allocated == 5
+    while held:  # given back in the order taken
+        held.pop(0)
+    del second
+    assert arenas.idle_bytes() == size_class(20_000_000) + size_class(20_000_000)  # keep=2
+
+
+def test_idle_arenas_stay_under_the_byte_bound(monkeypatch):
+    monkeypatch.setattr(_arenas, "IDLE_BYTES", 3 << 20)
+    arenas = HostArenas(keep=8)
+    held = [arenas.take(1 << 20) for _ in range(5)]
+    del held
+    assert arenas.idle_bytes() == 3 << 20  # the newest three of five
+    big = arenas.take(8 << 20)
+    del big
+    assert arenas.idle_bytes() <= 3 << 20  # larger than the bound: not kept at all
+
+
+def test_cpu_batches_reuse_arenas_and_never_write_into_held_results():
+    texts = generate_intents(1200, seed=7)
+    batches = [
+        kernels.make_batch(texts[lo : lo + 300 - lo // 20], [str(k) for k in range(300)][: 300 - lo // 20])
+        for lo in range(0, 1200, 300)
+    ]  # fmt: skip
+    first = kernels.encode_batch(batches[0], "cpu")
+    expected = [bytes(first[k]) for k in range(len(first))]
+    allocated = cpu._arenas.allocated
+    for batch in batches[1:] * 3:  # results of different total sizes, each dropped
+        results = kernels.encode_batch(batch, "cpu")
+        assert np.all(np.diff(results.offsets) > 0)
+        del results
+    assert cpu._arenas.allocated - allocated <= 2
+    assert [bytes(first[k]) for k in range(len(first))] == expected  # held: untouched
+    del first
+    again = kernels.encode_batch(batches[0], "cpu")  # into a reused arena, old bytes in it
+    assert [bytes(again[k]) for k in range(len(again))] == expected
