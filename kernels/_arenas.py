@@ -24,7 +24,9 @@ class _Block:
     __slots__ = ("memory", "size")
 
     def __init__(self, size: int) -> None:
-        self.memory = mmap.mmap(-1, size)
+        # private, as malloc's memory is: mmap's default (shared) would let a forked child
+        # and its parent write into the same pages of an arena both hold idle
+        self.memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.size = size
 
 

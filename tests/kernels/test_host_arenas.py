@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import warnings
 
 import numpy as np
 
@@ -45,6 +47,21 @@ def test_idle_arenas_stay_under_the_byte_bound(monkeypatch):
     big = arenas.take(8 << 20)
     del big
     assert arenas.idle_bytes() <= 3 << 20  # larger than the bound: not kept at all
+
+
+def test_a_forked_child_writes_into_its_own_copy_of_an_arena():
+    arenas = HostArenas()
+    arena = arenas.take(1 << 20)
+    arena[:] = 7
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork beside numba's threads
+        child = os.fork()
+    if child == 0:  # pragma: no cover - the child only writes and exits
+        arena[:] = 9
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert np.all(arena == 7)
 
 
 def test_cpu_batches_reuse_arenas_and_never_write_into_held_results():
