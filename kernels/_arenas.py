@@ -12,11 +12,10 @@ block comes back once the last view is gone.
 from __future__ import annotations
 
 import mmap
-import weakref
 
 import numpy as np
 
-from ._pinned import ResultArenas, size_class
+from ._pinned import ResultArenas
 
 IDLE_BYTES = 1 << 30  # at most this much kept idle: a 1M-intent batch's 3 GB is not kept
 
@@ -34,18 +33,11 @@ class _Block:
 class HostArenas(ResultArenas):
     """`ResultArenas` in pageable memory: the same classes, reuse and bound on idle ones."""
 
-    def take(self, nbytes: int) -> np.ndarray:
-        size = size_class(nbytes)
-        with self._lock:
-            block = next((b for b in self._idle if b.size == size), None)
-            if block is not None:
-                self._idle.remove(block)
-        if block is None:
-            block = _Block(size)
-            self.allocated += 1
-        whole = np.frombuffer(block.memory, np.uint8)
-        weakref.finalize(whole, self._give_back, block).atexit = False
-        return whole[:nbytes]
+    def _allocate(self, size: int) -> _Block:
+        return _Block(size)
+
+    def _view(self, block: _Block, size: int) -> np.ndarray:
+        return np.frombuffer(block.memory, np.uint8)
 
     def _give_back(self, block: _Block) -> None:
         super()._give_back(block)

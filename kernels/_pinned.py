@@ -41,23 +41,33 @@ class ResultArenas:
         self.allocated = 0  # blocks pinned so far (a reuse does not count)
 
     def take(self, nbytes: int) -> np.ndarray:
-        import cupy as cp
-
         size = size_class(nbytes)
         with self._lock:
             block = next((b for b in self._idle if b.size == size), None)
             if block is not None:
                 self._idle.remove(block)
         if block is None:
-            try:
-                block = cp.cuda.PinnedMemory(size)
-            except cp.cuda.runtime.CUDARuntimeError:  # out of pinned memory: let idle go first
-                self.release_idle()
-                block = cp.cuda.PinnedMemory(size)
+            block = self._allocate(size)
             self.allocated += 1
-        whole = np.ndarray((size,), np.uint8, buffer=cp.cuda.PinnedMemoryPointer(block, 0))
+        whole = self._view(block, size)
         weakref.finalize(whole, self._give_back, block).atexit = False
         return whole[:nbytes]
+
+    def _allocate(self, size: int) -> Any:
+        """A new block of `size` bytes (with a `size` attribute): here page-locked."""
+        import cupy as cp
+
+        try:
+            return cp.cuda.PinnedMemory(size)
+        except cp.cuda.runtime.CUDARuntimeError:  # out of pinned memory: let idle go first
+            self.release_idle()
+            return cp.cuda.PinnedMemory(size)
+
+    def _view(self, block: Any, size: int) -> np.ndarray:
+        """The whole block as bytes; every view of it keeps the block alive."""
+        import cupy as cp
+
+        return np.ndarray((size,), np.uint8, buffer=cp.cuda.PinnedMemoryPointer(block, 0))
 
     def idle_bytes(self) -> int:
         with self._lock:

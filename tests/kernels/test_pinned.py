@@ -1,4 +1,5 @@
-"""The GPU backend's page-locked result arenas: size classes, reuse, and a bound on what is kept."""
+"""Result arenas, page-locked for the GPU and pageable for the cpu (`HostArenas`): size classes,
+reuse, and a bound on what is kept."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gc
 import numpy as np
 import pytest
 
+from kernels._arenas import HostArenas
 from kernels._pinned import SMALLEST_CLASS, ResultArenas, size_class
 
 
@@ -23,9 +25,11 @@ def test_batches_of_similar_size_share_a_class():
     assert len(classes) <= 2
 
 
-@pytest.mark.gpu
-def test_a_dropped_arena_is_reused_and_idle_ones_are_bounded():
-    arenas = ResultArenas(keep=2)
+@pytest.mark.parametrize(
+    "arenas_kind", [pytest.param(ResultArenas, marks=pytest.mark.gpu, id="pinned"), HostArenas]
+)
+def test_a_dropped_arena_is_reused_and_idle_ones_are_bounded(arenas_kind):
+    arenas = arenas_kind(keep=2)
     first = arenas.take(20_000_000)
     pointer = first.ctypes.data
     first[:] = 7
@@ -33,10 +37,12 @@ def test_a_dropped_arena_is_reused_and_idle_ones_are_bounded():
     del first
     gc.collect()
     assert arenas.idle_bytes() == 0  # a view still holds it
+    assert np.all(view == 7)
     del view
-    second = arenas.take(20_100_000)  # same class: the same page-locked block
+    assert arenas.idle_bytes() == size_class(20_000_000)
+    second = arenas.take(20_100_000)  # same class: the same block
     assert second.ctypes.data == pointer and arenas.allocated == 1
-    assert second.nbytes == 20_100_000
+    assert second.nbytes == 20_100_000 and second.flags.writeable
     held = [arenas.take(n) for n in (10_000, 1_000_000, 5_000_000, 20_000_000)]
     assert arenas.allocated == 5
     while held:  # given back in the order taken
