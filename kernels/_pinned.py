@@ -36,9 +36,9 @@ class ResultArenas:
 
     def __init__(self, keep: int = KEEP_IDLE) -> None:
         self.keep = keep
-        self._idle: list[Any] = []  # cupy PinnedMemory blocks, oldest first
+        self._idle: list[Any] = []  # blocks (here cupy PinnedMemory), oldest first
         self._lock = threading.Lock()
-        self.allocated = 0  # blocks pinned so far (a reuse does not count)
+        self.allocated = 0  # blocks allocated so far (a reuse does not count)
 
     def take(self, nbytes: int) -> np.ndarray:
         size = size_class(nbytes)
