@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Nsight Compute on the GPU backend's kernels: what bounds the parse (rules, then story
-# and size) and the write.
+# Nsight Compute on the GPU backend's kernels: what bounds the parse (rules and story side
+# by side, then size) and the write.
 #
 #   bash bench/gpu_ncu.sh                 # on a machine with a CUDA GPU, from the repository root
 #   SIZE=100000 bash bench/gpu_ncu.sh
@@ -13,7 +13,7 @@ SIZE=${SIZE:-100000}
 PYTHON=${PYTHON:-python3}
 SECTIONS=(--section SpeedOfLight --section Occupancy --section LaunchStats
           --section WarpStateStats --section MemoryWorkloadAnalysis --section SchedulerStats)
-for kernel in _rules_body _finish_body _write_kernel; do
+for kernel in _rules_body _story_body _size_body _write_kernel; do
   ncu --clock-control none -k "regex:${kernel}" --launch-skip 1 --launch-count 1 "${SECTIONS[@]}" \
     "$PYTHON" -c "
 import kernels

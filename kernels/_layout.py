@@ -54,7 +54,7 @@ NO = -1
 # A bit the drivers may set on `fmt` for the parse only: skip the user story (an empty
 # block is written). bench/kernels.py's `--story-cost` uses it to time what the story costs.
 PARSE_NO_STORY = 1 << 8
-# Another: cut the story tokens in a pass of their own in `finish_one`, not in the scan (the
+# Another: cut the story tokens in a pass of their own in `story_one`, not in the scan (the
 # GPU: at 1M intents on an H200, 2.8M/s so against 2.6M/s with them in the rules kernel).
 PARSE_STORY_APART = 1 << 9
 PARSE_FLAGS = PARSE_NO_STORY | PARSE_STORY_APART

@@ -1,10 +1,10 @@
 """The CUDA backend: the CPU backend's stage functions compiled for the GPU, run as a pipeline.
 
 A batch is cut into groups spread over LANES streams. Each group is uploaded from page-
-locked staging (H2D), parsed by one thread per intent in two kernels (rules, then the user
-story and the result's size; threads take intents in order of length, so a warp's threads
-do similar work, the longest first in a launch of several waves), and prefix-summed on the
-device.
+locked staging (H2D), parsed by one thread per intent in three kernels (the rules and the
+user story side by side on two streams, then the result's size; threads take intents in
+order of length, so a warp's threads do similar work, the longest first in a launch of
+several waves), and prefix-summed on the device.
 Once every group's size is known, one page-locked arena is taken for the whole batch; then
 each group's write kernel fills a device buffer that is copied (D2H) straight into its
 place in that arena. Lanes overlap one group's copies with another's kernels. Several GPUs:
@@ -27,7 +27,7 @@ from ._jit import CACHE_DIR  # noqa: F401  (cache directory first)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, PARSE_STORY_APART, REC_ROWS, SCR_ROWS
 from ._pinned import ResultArenas, StagingBuffer, pinned_int64
 from .batch import Batch, EncodedResults, groups, parse_format
-from .rules.intent import finish_one, parse_rules
+from .rules.intent import parse_rules, size_one, story_one
 from .tables import packed_tables
 from .write.result import write_result
 from .write.wire import FMT_JSON, FMT_MSGPACK
@@ -107,9 +107,11 @@ if cuda is not None:
         )
 
     # Kernels take flat arrays (tuples are built inside): what numba-cuda marshals reliably.
-    # The parse runs as two kernels, the G-Rump rules and then the user story with the
-    # result's size: each gets its own register budget and a warp diverges over one kind of
-    # work at a time (one fused kernel was a fifth slower at 1M intents).
+    # The parse runs as three kernels: the G-Rump rules, the user story (they share no rows),
+    # then the result's size. Each gets its own register budget and a warp diverges over one
+    # kind of work at a time (one fused kernel was a fifth slower at 1M intents). A launch of
+    # one wave runs the rules and the story side by side on two streams: its time is its
+    # longest threads', so it then waits for the longer of the two, not for both.
     def _rules_body(
         texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
         rec, marks, scr, meta,
@@ -120,7 +122,17 @@ if cuda is not None:
         src, r, m, s = _views(texts, toff, ids, ioff, cons, coff, i, label, rec, marks, scr)
         parse_rules(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
 
-    def _finish_body(
+    def _story_body(
+        texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
+        rec, marks, scr, meta,
+    ):  # fmt: skip
+        i = _intent(toff, order)
+        if i < 0:
+            return
+        src, r, _, s = _views(texts, toff, ids, ioff, cons, coff, i, label, rec, marks, scr)
+        story_one(src, (u8, i32, i64, u64), fmt, r, s, meta[i])
+
+    def _size_body(
         texts, toff, ids, ioff, cons, coff, order, label, u8, i32, i64, u64, fmt,
         rec, marks, scr, meta,
     ):  # fmt: skip
@@ -128,10 +140,10 @@ if cuda is not None:
         if i < 0:
             return
         src, r, m, s = _views(texts, toff, ids, ioff, cons, coff, i, label, rec, marks, scr)
-        finish_one(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
+        size_one(src, (u8, i32, i64, u64), fmt, r, m, s, meta[i])
 
-    _rules_kernel = cuda.jit(cache=True)(_rules_body)
-    _finish_kernel = cuda.jit(cache=True)(_finish_body)
+    _BODIES = (_rules_body, _story_body, _size_body)
+    _PARSE_KERNELS = tuple(cuda.jit(cache=True)(body) for body in _BODIES)
 
     @cuda.jit(cache=True)
     def _write_kernel(
@@ -195,14 +207,12 @@ class DeviceContext:
         self.sm_count = cp.cuda.Device(device).attributes["MultiProcessorCount"]
         # a register cap trades spills for occupancy; such variants are compiled, not cached
         capped = cuda.jit(max_registers=max_registers) if max_registers else None
-        self.parse_kernels = (
-            (capped(_rules_body), capped(_finish_body))
-            if capped
-            else (_rules_kernel, _finish_kernel)
-        )
+        self.parse_kernels = tuple(capped(body) for body in _BODIES) if capped else _PARSE_KERNELS
         with cp.cuda.Device(device):
             self.tables = tuple(cp.asarray(a) for a in packed_tables())
             self.streams = [cp.cuda.Stream(non_blocking=True) for _ in range(LANES)]
+            # each lane's second stream: the story kernel, beside the rules kernel
+            self.story_streams = [cp.cuda.Stream(non_blocking=True) for _ in range(LANES)]
             self.staging = [StagingBuffer() for _ in range(LANES)]
             self.uploaded: list[Any] = [None] * LANES  # each lane's last upload event
             self.sizes = pinned_int64(64)
@@ -270,12 +280,22 @@ class DeviceContext:
             )
             g.meta = cp.empty((max(n, 1), META), cp.int64)
             lengths = g.inputs[1][1:] - g.inputs[1][:-1]
-            if n >= LONGEST_FIRST_FROM * self.sm_count:
+            several_waves = n >= LONGEST_FIRST_FROM * self.sm_count
+            if several_waves:
                 lengths = -lengths
             g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
             args = (*g.inputs, g.order, dlabel, *self.tables, parse_fmt, *g.work, g.meta)
-            for kernel in self.parse_kernels:
-                self._launch(kernel, n, stream, args)
+            rules, story, size = self.parse_kernels
+            if several_waves:  # the GPU is full: one kernel after the other
+                self._launch(rules, n, stream, args)
+                self._launch(story, n, stream, args)
+            else:  # the rules and the story side by side on SMs that would idle
+                side = self.story_streams[lane]
+                side.wait_event(_marked(stream))
+                self._launch(story, n, side, args)
+                self._launch(rules, n, stream, args)
+                stream.wait_event(_marked(side))
+            self._launch(size, n, stream, args)
             g.offsets = cp.zeros(n + 1, cp.int64)
             cp.cumsum(g.meta[:n, M_OUT_LEN], out=g.offsets[1:])
             g.events[2].record(stream)
@@ -320,8 +340,8 @@ class DeviceContext:
 def kernel_registers() -> dict[str, int]:
     """Registers per thread of each kernel compiled so far (what bounds its occupancy)."""
     found = {}
-    for name, kernel in (("rules", _rules_kernel), ("finish", _finish_kernel),
-                         ("write", _write_kernel)):  # fmt: skip
+    names = ("rules", "story", "size", "write")
+    for name, kernel in zip(names, (*_PARSE_KERNELS, _write_kernel), strict=True):
         if kernel.overloads:
             regs = kernel.get_regs_per_thread()
             found[name] = max(regs.values()) if isinstance(regs, dict) else int(regs)
@@ -333,6 +353,13 @@ def _record_times(g: _Group) -> None:
     device_times.add(groups=1, h2d_bytes=g.h2d_bytes, h2d_s=ms[0] / 1e3,
                      kernel_s=(ms[1] + ms[3]) / 1e3, d2h_bytes=g.d2h_bytes,
                      d2h_s=ms[4] / 1e3)  # fmt: skip
+
+
+def _marked(stream: Any) -> Any:
+    """An event at the end of the stream's queued work (for another stream to wait on)."""
+    event = cp.cuda.Event(disable_timing=True)
+    event.record(stream)
+    return event
 
 
 def _wait(stream: Any) -> None:

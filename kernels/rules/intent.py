@@ -74,14 +74,16 @@ def parse_one(src, tb, fmt, rec, marks, scr, meta):
 
 @jit_merged
 def parse_rules(src, tb, fmt, rec, marks, scr, meta):
-    """The scan and every G-Rump rule (the GPU runs this and `finish_one` as two kernels)."""
+    """The scan and every G-Rump rule (the GPU runs this, `story_one` and `size_one` as three
+    kernels)."""
     t, n = src[0], src[1]
     cc = tb[0][R_CHAR_CLASS]
     with_story = (fmt & PARSE_FLAGS) == 0  # no story, or its tokens cut later
     n_tok, n_starts, n_esc, n_sen, flows, legacy, n_story = scan(
         t, n, cc, tb, rec, marks, scr, with_story
     )
-    meta[M_STORY_TOK] = n_story
+    if with_story:  # else `story_one` counts them (on the GPU, at the same time as this)
+        meta[M_STORY_TOK] = n_story
     negate(scr, n_tok, tb)
     n_tech = match_tech(scr, rec, n_tok, tb)
     n_feat = match_features(scr, rec, n_tok, tb)
@@ -111,7 +113,16 @@ def parse_rules(src, tb, fmt, rec, marks, scr, meta):
 
 @jit_merged
 def finish_one(src, tb, fmt, rec, marks, scr, meta):
-    """The user story of intent `src` (from the scan's story tokens), then its result's size."""
+    """The user story of intent `src`, then its result's size."""
+    story_one(src, tb, fmt, rec, scr, meta)
+    size_one(src, tb, fmt, rec, marks, scr, meta)
+
+
+@jit_merged
+def story_one(src, tb, fmt, rec, scr, meta):
+    """The user story of intent `src`, from the scan's story tokens or (`PARSE_STORY_APART`)
+    from a pass of its own. It reads and writes nothing the rules do, so the GPU runs it
+    beside them."""
     t, n = src[0], src[1]
     if fmt & PARSE_NO_STORY:
         n_story = 0
@@ -120,6 +131,11 @@ def finish_one(src, tb, fmt, rec, marks, scr, meta):
     else:
         n_story = meta[M_STORY_TOK]
     story(t, scr, rec, meta, n_story)
+
+
+@jit_merged
+def size_one(src, tb, fmt, rec, marks, scr, meta):
+    """The result's size in bytes, once the rules and the story are done."""
     meta[M_OUT_LEN] = result_size(src, rec, marks, meta, tb, fmt & ~PARSE_FLAGS, scr)
 
 
