@@ -7,6 +7,11 @@ classes and the bound on idle arenas of the GPU's page-locked ones (`_pinned.Res
 only the memory differs.
 Each block is an anonymous mapping, so every numpy view of an arena keeps it alive and the
 block comes back once the last view is gone.
+
+A batch of several groups is sized one group at a time: `GrowingArena` extends one mapping
+per group (`mremap` moves its pages, copying nothing), so each group writes its results in
+their final place, where concatenating the groups' arenas copied every byte once more on
+one thread (3.2 GB for a 1M-intent batch: 2.9-4.2 s on a 2-core VM).
 """
 
 from __future__ import annotations
@@ -39,8 +44,39 @@ class HostArenas(ResultArenas):
     def _view(self, block: _Block, size: int) -> np.ndarray:
         return np.frombuffer(block.memory, np.uint8)
 
+    def would_keep(self, nbytes: int) -> bool:
+        """Whether an arena of `nbytes` could be kept idle once its results are dropped."""
+        return nbytes <= IDLE_BYTES
+
     def _give_back(self, block: _Block) -> None:
         super()._give_back(block)
         with self._lock:
             while sum(b.size for b in self._idle) > IDLE_BYTES:
                 del self._idle[0]  # the oldest first
+
+
+class GrowingArena:
+    """One result arena extended group by group: each group writes into its view of the new
+    tail, and `whole` views everything written. A view must be dropped before the next
+    `extend` (a mapping cannot move while numpy views it)."""
+
+    def __init__(self) -> None:
+        self._memory: mmap.mmap | None = None
+        self.size = 0
+
+    def extend(self, nbytes: int) -> np.ndarray:
+        """The next `nbytes` of the arena, to write."""
+        end = self.size + nbytes
+        if self._memory is None:  # (a mapping cannot be empty)
+            self._memory = mmap.mmap(-1, max(end, 1), flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        elif end > len(self._memory):
+            self._memory.resize(end)  # the pages move, nothing is copied
+        tail = np.frombuffer(self._memory, np.uint8, nbytes, offset=self.size)
+        self.size = end
+        return tail
+
+    def whole(self) -> np.ndarray:
+        """Every byte written, as one array (which keeps the mapping alive)."""
+        if self._memory is None:
+            return np.empty(0, np.uint8)
+        return np.frombuffer(self._memory, np.uint8, self.size)

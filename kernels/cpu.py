@@ -2,13 +2,14 @@
 
 Intents run in chunks on numba's thread count (plain threads: the kernels release the GIL);
 each chunk reuses one scratch table (tokens, word starts, escapes) sized for its longest
-text, so the scratch stays in cache. Records (what the
-writer reads) live in buffers kept between batches. Every result's size is known after the
-first pass, so the second pass writes each byte once, straight into the output arena (one
-kept between batches, `_arenas`).
-A batch larger than GROUP_BYTES of text runs as several groups, to bound the records'
-memory. Compiled code is cached on disk (`cache=True`): processes that share a cache compile
-one at a time, and on a cold cache the writer compiles in a helper process while the first
+text, so the scratch stays in cache. Records (what the writer reads) live in buffers kept
+between batches. Every result's size is known after the first pass, so the second pass
+writes each byte once, straight into the output arena (one kept between batches,
+`_arenas`). A batch larger than GROUP_BYTES of text runs as several groups, to bound the
+records' memory; when their results are too large to keep idle, the groups write one
+after the other into one growing arena, not into arenas of their own copied together.
+Compiled code is cached on disk (`cache=True`): processes that share a cache compile one at
+a time, and on a cold cache the writer compiles in a helper process while the first
 compiles the parse (`_compile_apart`).
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from . import _compile_apart
-from ._arenas import HostArenas
+from ._arenas import GrowingArena, HostArenas
 from ._jit import CACHE_DIR, jit, jit_inline  # (also sets numba's cache directory first)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups, parse_format
@@ -183,21 +184,31 @@ def encode_batch(
     n = len(batch)
     meta = np.zeros((n, META), np.int64)
     offsets = np.zeros(n + 1, np.int64)
-    parts = []
     parse_fmt = parse_format(fmt)
     if n and not _write.overloads:  # this process's first batch
         _compile(arrays, label_bytes, tb, fmt, parse_fmt, meta, offsets)
-    for lo, hi in groups(batch.text_offsets, group_bytes):
+    spans = groups(batch.text_offsets, group_bytes)
+    parts: list[np.ndarray] = []
+    growing = None  # results too large to keep idle: each group writes in its final place
+    for lo, hi in spans:
         rec, marks = _buffers.take(int(batch.text_offsets[hi] - batch.text_offsets[lo]), hi - lo)
         _run_chunks(_parse, lo, hi, arrays, label_bytes, tb, parse_fmt, rec, marks, meta[lo:hi])
         group_off = np.zeros(n + 1, np.int64)
         np.cumsum(meta[lo:hi, M_OUT_LEN], out=group_off[lo + 1 : hi + 1])
-        out = _arenas.take(int(group_off[hi]))
+        size = int(group_off[hi])
+        if lo == 0 and len(spans) > 1 and not _arenas.would_keep(size * n // hi):
+            growing = GrowingArena()
+        out = growing.extend(size) if growing else _arenas.take(size)
         _run_chunks(_write, lo, hi, arrays, label_bytes, tb, fmt, rec, marks, meta[lo:hi],
                     out, group_off)  # fmt: skip
         offsets[lo + 1 : hi + 1] = group_off[lo + 1 : hi + 1] + offsets[lo]
-        parts.append(out)
-    # one group (any batch up to GROUP_BYTES of text) is already the arena
+        if growing is None:
+            parts.append(out)
+        del out  # (the growing arena's mapping moves on its next extend)
+    if growing is not None:
+        return EncodedResults(growing.whole(), offsets)
+    # one group (any batch up to GROUP_BYTES of text) is already the arena; the groups of a
+    # batch whose results fit the idle bound are copied into one (its pages already mapped)
     data = parts[0] if len(parts) == 1 else _arenas.take(int(offsets[-1]))
     if len(parts) > 1:
         np.concatenate(parts, out=data)

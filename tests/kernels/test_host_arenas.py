@@ -1,5 +1,6 @@
 """The cpu backend's result arenas beyond what they share with the GPU's (`test_pinned`): the
-bound on idle bytes, private pages across a fork, batches that never write into held results."""
+bound on idle bytes, private pages across a fork, batches that never write into held results,
+and the arena that grows group by group."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import os
 import warnings
 
 import numpy as np
+import pytest
 
 import kernels
 from kernels import _arenas, cpu
-from kernels._arenas import HostArenas
+from kernels._arenas import GrowingArena, HostArenas
 from kernels.corpus import generate_intents
 
 
@@ -56,3 +58,31 @@ def test_cpu_batches_reuse_arenas_and_never_write_into_held_results():
     del first
     again = kernels.encode_batch(batches[0], "cpu")  # into a reused arena, old bytes in it
     assert [bytes(again[k]) for k in range(len(again))] == expected
+
+
+def test_a_growing_arena_keeps_every_group_written_as_its_mapping_moves():
+    arena = GrowingArena()
+    assert len(arena.whole()) == 0
+    sizes = [0, 5, 1 << 20, 3, 7 << 20, 1]  # the mapping grows past its first pages
+    for k, size in enumerate(sizes):
+        tail = arena.extend(size)
+        assert len(tail) == size
+        tail[:] = k + 1
+        del tail  # as the driver drops it before the next extend
+    expected = np.concatenate([np.full(s, k + 1, np.uint8) for k, s in enumerate(sizes)])
+    assert np.array_equal(arena.whole(), expected)
+
+
+@pytest.mark.parametrize("idle_bytes", [1 << 30, 1 << 16], ids=["kept", "too-large-to-keep"])
+def test_a_batch_of_several_groups_is_the_same_bytes_as_one_group(monkeypatch, idle_bytes):
+    """Groups copied into one kept arena, or (results too large to keep idle) written one
+    after the other into a growing one."""
+    monkeypatch.setattr(_arenas, "IDLE_BYTES", idle_bytes)
+    texts = generate_intents(400, seed=11)
+    batch = kernels.make_batch(texts, [str(k) for k in range(len(texts))])
+    whole = kernels.encode_batch(batch, "cpu")
+    grouped = cpu.encode_batch(batch, group_bytes=batch.nbytes // 7 + 1)  # seven groups
+    assert np.array_equal(grouped.offsets, whole.offsets)
+    end = int(whole.offsets[-1])
+    assert len(grouped.data) == end
+    assert bytes(grouped.data) == bytes(whole.data[:end])
