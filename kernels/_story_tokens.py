@@ -196,15 +196,19 @@ def tokenize(text: str) -> Tokens:
     """Split `text` into tokens; spans index `text`, gaps describe what follows each token."""
     toks = Tokens([], [], [], [], [])
     n = len(text)
+    lowered = lower(text)  # once for the whole text: A-Z lowering keeps every offset
     # a run of word characters (`str.isalnum` or '_'), joined across a single '-' or "'"
     # between word characters: the same tokens as the byte kernels' story pass
     for m in _TOKEN.finditer(text):
-        word = lower(m.group())
-        toks.starts.append(m.start())
-        toks.ends.append(m.end())
+        start, end = m.span()
+        word = lowered[start:end]
+        toks.starts.append(start)
+        toks.ends.append(end)
         toks.words.append(word)
         toks.masks.append(classify(word))
-    for k in range(len(toks.starts)):
+    for k, end in enumerate(toks.ends):
         nxt = toks.starts[k + 1] if k + 1 < len(toks.starts) else n
-        toks.gaps.append(_gap_kind(text, toks.ends[k], nxt))
+        # most gaps are one space
+        single_space = nxt == end + 1 and text[end] == " "
+        toks.gaps.append(G_SPACE if single_space else _gap_kind(text, end, nxt))
     return toks
