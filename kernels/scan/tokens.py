@@ -322,14 +322,27 @@ def escape_extra(b):
     return 1 if short else 5
 
 
-@jit
+@jit_inline
 def escaped_extra(scr, n_esc, a, b):
-    """Bytes JSON escaping adds to t[a:b] (binary search over the scan's escape list)."""
-    return escapes_before(scr, n_esc, b) - escapes_before(scr, n_esc, a)
+    """Bytes JSON escaping adds to t[a:b] (binary search over the scan's escape list). Most
+    spans hold no escape: the first escape at or after a settles those."""
+    if n_esc == 0:
+        return 0
+    j = first_escape(scr, n_esc, a)
+    if j == n_esc or scr[ESC_POS, j] >= b:
+        return 0
+    return escapes_from(scr, n_esc, j, b)
+
+
+@jit
+def escapes_from(scr, n_esc, j, b):
+    """Bytes escaping adds from escape j (the first at or after the span's start) to b."""
+    return escapes_before(scr, n_esc, b) - (scr[ESC_CUM, j - 1] if j > 0 else 0)
 
 
 @jit_inline
-def escapes_before(scr, n_esc, x):
+def first_escape(scr, n_esc, x):
+    """Index of the first escape at or after x (n_esc when there is none)."""
     lo, hi = 0, n_esc
     while lo < hi:
         mid = (lo + hi) >> 1
@@ -337,4 +350,10 @@ def escapes_before(scr, n_esc, x):
             lo = mid + 1
         else:
             hi = mid
+    return lo
+
+
+@jit_inline
+def escapes_before(scr, n_esc, x):
+    lo = first_escape(scr, n_esc, x)
     return scr[ESC_CUM, lo - 1] if lo > 0 else 0

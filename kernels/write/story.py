@@ -29,6 +29,7 @@ from .wire import (
     at,
     close_seq,
     copy,
+    needs_escape,
     open_seq,
     put,
     put_bool,
@@ -93,12 +94,15 @@ def put_items_json(out, pos, w, t, rec, row_s, row_e, count, scr, n_esc):
             at(out, pos, 44)  # ,
             pos += 1
         a, e = rec[row_s, j], rec[row_e, j]
+        b = e >> 1
         pos = put_lit(out, pos, True, ITEM_HEAD)
-        if n_esc:  # some byte of the text needs escaping: the careful writer
-            pos = put_text(out, pos - 1, True, t, a, e >> 1, False, FMT_JSON, scr, n_esc) - 1
+        # an item needing escapes (its text has a byte JSON escapes) takes the careful
+        # writer; the rest, also in a text with escapes elsewhere, a plain copy
+        if n_esc and needs_escape(t, a, b):
+            pos = put_text(out, pos - 1, True, t, a, b, False, FMT_JSON, scr, n_esc) - 1
         else:
-            copy(out, pos, t, a, e >> 1)
-            pos += (e >> 1) - a
+            copy(out, pos, t, a, b)
+            pos += b - a
         pos = put_lit(out, pos, True, ITEM_MID)
         pos = put_bool(out, pos, True, (e & 1) == 1, FMT_JSON)
         at(out, pos, 125)  # }
