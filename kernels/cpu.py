@@ -207,9 +207,12 @@ def encode_batch(
         del out  # (the growing arena's mapping moves on its next extend)
     if growing is not None:
         return EncodedResults(growing.whole(), offsets)
-    # one group (any batch up to GROUP_BYTES of text) is already the arena; the groups of a
-    # batch whose results fit the idle bound are copied into one (its pages already mapped)
-    data = parts[0] if len(parts) == 1 else _arenas.take(int(offsets[-1]))
-    if len(parts) > 1:
-        np.concatenate(parts, out=data)
+    if len(parts) == 1:  # one group (any batch up to GROUP_BYTES of text) is already the arena
+        return EncodedResults(parts[0], offsets)
+    if not parts:  # an empty batch takes no arena
+        return EncodedResults(np.empty(0, np.uint8), offsets)
+    # the groups of a batch whose results fit the idle bound: copied into one kept arena
+    # (its pages already mapped)
+    data = _arenas.take(int(offsets[-1]))
+    np.concatenate(parts, out=data)
     return EncodedResults(data, offsets)

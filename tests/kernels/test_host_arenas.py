@@ -86,3 +86,11 @@ def test_a_batch_of_several_groups_is_the_same_bytes_as_one_group(monkeypatch, i
     end = int(whole.offsets[-1])
     assert len(grouped.data) == end
     assert bytes(grouped.data) == bytes(whole.data[:end])
+
+
+def test_an_empty_batch_takes_no_arena():
+    kernels.encode_batch(kernels.make_batch(["Build a CLI"], ["1"]), "cpu")  # compiled
+    allocated, idle = cpu._arenas.allocated, cpu._arenas.idle_bytes()
+    results = kernels.encode_batch(kernels.make_batch([], []), "cpu")
+    assert len(results) == 0 and len(results.data) == 0
+    assert (cpu._arenas.allocated, cpu._arenas.idle_bytes()) == (allocated, idle)
