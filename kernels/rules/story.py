@@ -139,7 +139,8 @@ def find_persona(scr, g, n):
     return -1, -1
 
 
-# Passes of `run` over a token: the first look, the handler again, a close on its own.
+# Passes of `run` over a token: the first look, the handler again (which a plain word of
+# the phrase the handler just opened skips), a close on its own.
 STEP_TOKEN, STEP_HANDLER, STEP_CLOSE = 0, 1, 2
 ASK_HANDLER = -1  # a first look's `before` when the state's handler must decide
 
@@ -212,19 +213,26 @@ def apply_gap(scr, g, i):
 
 
 @jit_inline
-def glance(scr, g, i):
-    """The plan for token i when no handler is needed (a plain word in a phrase, a cue);
-    else (ASK_HANDLER, ...)."""
+def joins(scr, g, i):
+    """The plan for token i when it is a plain word inside a phrase, which it only extends
+    (most tokens of a text): the same outcome as `cue` and the handler, on one short path
+    a GPU warp shares; else (ASK_HANDLER, ...)."""
     k, s = mask(scr, g, i), g[G_STATE]
-    # a plain word inside a phrase only extends it (most tokens of a text): the same
-    # outcome as `cue` and the handler, on one short path a GPU warp shares
     if s == S_NP and not k & _PLAIN_IN_NP:
         return np_extend(g)
     if s == S_SUBJ and not k & _PLAIN_IN_SUBJ:
         return PRE_ADD, DO_NOTHING, 0
-    if cue(scr, g, i):
-        return PRE_CLOSE, DO_NOTHING, 0
     return ASK_HANDLER, DO_NOTHING, 0
+
+
+@jit_inline
+def glance(scr, g, i):
+    """The plan for token i when no handler is needed (a plain word in a phrase, a cue);
+    else (ASK_HANDLER, ...)."""
+    plan = joins(scr, g, i)
+    if plan[0] == ASK_HANDLER and cue(scr, g, i):
+        return PRE_CLOSE, DO_NOTHING, 0
+    return plan
 
 
 @jit_inline
@@ -256,7 +264,10 @@ def run(t, scr, rec, g):
         before, act, arg = PRE_CLOSE, DO_NOTHING, 0
         if step == STEP_TOKEN:
             before, act, arg = glance(scr, g, i)
-        if step == STEP_HANDLER or before == ASK_HANDLER:
+        elif step == STEP_HANDLER:  # a phrase just opened at token i often only takes it
+            g[G_REDO] = 0
+            before, act, arg = joins(scr, g, i)
+        if before == ASK_HANDLER:
             g[G_REDO], tries, handled = 0, tries + 1, True
             before, act, arg = dispatch(scr, rec, g, i)
         if before & PRE_ADD:
