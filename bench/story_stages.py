@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -85,14 +86,9 @@ def _intents(arrays, n, label, tb, rec, marks, meta, last, out, scr):
     return total
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--intents", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=25)
-    parser.add_argument("--json", action="store_true", help="one JSON line instead of text")
-    args = parser.parse_args(argv)
-    numba.set_num_threads(1)
-    n = args.intents
+def stage_runner(n: int) -> Callable[[int], int]:
+    """A function that parses the corpus's first n intents up to a stage (an index into
+    STAGES) and returns the story blocks' total size."""
     batch = make_batch(generate_intents(n, seed=1), [str(i) for i in range(n)], None, "json")
     arrays = (batch.texts, batch.text_offsets, batch.ids, batch.id_offsets,
               batch.constraints, batch.constraint_offsets)  # fmt: skip
@@ -101,14 +97,26 @@ def main(argv: list[str] | None = None) -> None:
     meta = np.zeros((n, META), np.int64)
     rec, marks = cpu._buffers.take(int(batch.text_offsets[n] - batch.text_offsets[0]), n)
     out = np.empty(_BLOCK_ROOM, np.uint8)
+    return lambda last: int(_stages(arrays, n, label, tb, rec, marks, meta, last, out))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--intents", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--json", action="store_true", help="one JSON line instead of text")
+    args = parser.parse_args(argv)
+    numba.set_num_threads(1)
+    n = args.intents
+    run_to = stage_runner(n)
     best = [float("inf")] * len(STAGES)
     total = 0
     for last in range(len(STAGES)):  # compiles (or loads) once
-        total = _stages(arrays, n, label, tb, rec, marks, meta, last, out)
+        total = run_to(last)
     for _ in range(args.rounds):
         for last in range(len(STAGES)):  # interleaved, so a busy moment hits every stage
             started = time.thread_time()
-            _stages(arrays, n, label, tb, rec, marks, meta, last, out)
+            run_to(last)
             best[last] = min(best[last], time.thread_time() - started)
     us = [1e6 * s / n for s in best]
     costs = [us[0]] + [b - a for a, b in zip(us, us[1:], strict=False)]
