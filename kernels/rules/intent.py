@@ -69,7 +69,8 @@ def parse_one(src, tb, fmt, rec, marks, scr, meta):
     `fmt` is the wire format, plus `PARSE_NO_STORY` to leave the story empty or
     `PARSE_STORY_APART` to cut the story tokens after the rules, not in the scan."""
     parse_rules(src, tb, fmt, rec, marks, scr, meta)
-    finish_one(src, tb, fmt, rec, marks, scr, meta)
+    story_one(src, tb, fmt, rec, scr, meta)
+    size_one(src, tb, fmt, rec, marks, scr, meta)
 
 
 @jit_merged
@@ -109,13 +110,6 @@ def parse_rules(src, tb, fmt, rec, marks, scr, meta):
     meta[M_FLAT_FEATURES] = n_flat
     meta[M_WELL_FORMED] = 1 if skip_spaces(t, 0, n, cc) < n else 0
     score_confidence(t, rec, meta, n_act, n_feat, n_tech, n_sen)
-
-
-@jit_merged
-def finish_one(src, tb, fmt, rec, marks, scr, meta):
-    """The user story of intent `src`, then its result's size."""
-    story_one(src, tb, fmt, rec, scr, meta)
-    size_one(src, tb, fmt, rec, marks, scr, meta)
 
 
 @jit_merged

@@ -83,9 +83,7 @@ def put_items_json(out, pos, w, t, rec, row_s, row_e, count, scr, n_esc):
         for j in range(count):
             a, e = rec[row_s, j], rec[row_e, j]
             b = e >> 1
-            size += ITEM_FIXED + (b - a) + (4 if e & 1 else 5)
-            if n_esc:
-                size += escaped_extra(scr, n_esc, a, b)
+            size += ITEM_FIXED + (b - a) + (4 if e & 1 else 5) + escaped_extra(scr, n_esc, a, b)
         return pos + size
     at(out, pos, 91)  # [
     pos += 1
