@@ -9,7 +9,7 @@ from __future__ import annotations
 from .._jit import jit, jit_merged
 from .._layout import ACT_S, FEAT, FEAT_NEG, NO, RF_E, RF_S, WORD_PATTERNS, WORD_START
 from ..scan.text import same_lower, step, trim
-from ..scan.tokens import lookup
+from ..scan.words import lookup
 from ..tables.build import FNV_OFFSET
 from ..tables.rows import R_W_FEAT_KEY, R_W_FEAT_NAME
 from .matches import find

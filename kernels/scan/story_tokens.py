@@ -4,8 +4,8 @@ the GPU runs in its second kernel), and read back by the story machine.
 
 A token is a run of word characters (alphanumeric or '_'), joined across a '-' or an ASCII
 apostrophe with a word character on both sides. Each gets its byte span, its class bits
-(one probe of the story word table, FNV-1a 64 of the A-Z-lowered bytes, confirmed byte for
-byte; else digits, "'s", "-ly" and a final 's' decide) and the kind of gap after it, in
+(the lexicon's story column: `scan.tokens.scan` hands over its word run's probe, else one
+probe here; else digits, "'s", "-ly" and a final 's' decide) and the kind of gap after it, in
 `scr` rows STK_*: bits 0-31 in STK_LO, bits 32+ and the gap (<< 16) in STK_HI.
 """
 
@@ -27,58 +27,59 @@ from .._story_tokens import (
     G_SPACE,
 )
 from ..tables.build import CHAR_SPACE, FNV_OFFSET
-from ..tables.rows import (
-    N_STORY_SLOT_WORD,
-    R_LENGTHS,
-    R_STORY_DATA,
-    R_STORY_MASK,
-    R_STORY_OFF,
-    R_STORY_SLOT_KEY,
-    R_STORY_SLOT_WORD,
-)
+from ..tables.rows import R_W_STORY
 from .text import char_at, is_word_cp, lower, step, word_at
+from .words import lookup
+
+# A token's lexicon word when the caller has not looked it up: `classify` probes itself
+PROBE = -2
 
 
 @jit_inline
-def story_word(t, a, b, tb, h):
-    """Class bits of the listed word t[a:b] (lowered, hash h), or 0 when it is not listed."""
-    mask = tb[2][R_LENGTHS, N_STORY_SLOT_WORD] - 1
-    slot = int64(h & uint64(mask))
-    while tb[1][R_STORY_SLOT_WORD, slot] != NO:
-        w = tb[1][R_STORY_SLOT_WORD, slot]
-        s, e = tb[2][R_STORY_OFF, w], tb[2][R_STORY_OFF, w + 1]
-        if tb[3][R_STORY_SLOT_KEY, slot] == h and e - s == b - a:
-            same = True
-            for k in range(b - a):
-                if lower(t[a + k]) != tb[0][R_STORY_DATA, s + k]:
-                    same = False
-                    break
-            if same:
-                return tb[2][R_STORY_MASK, w]
-        slot = (slot + 1) & mask
-    return int64(0)
-
-
-@jit_inline
-def classify(t, a, b, chars, ascii_only, tb, h):
-    """Class bits of token t[a:b] of `chars` characters (see `_story_tokens.classify`)."""
-    ends_s = C_ENDS_S if lower(t[b - 1]) == 115 else 0
-    if ascii_only:
-        mask = story_word(t, a, b, tb, h)
-        if mask:
-            return mask | ends_s
-        digits = True
+def story_word(t, a, b, cc, tb, w):
+    """Class bits of the listed word t[a:b], or 0 when it is not listed; w is its lexicon
+    word id when the caller already probed (NO when not found), else PROBE: a probe here,
+    of ASCII words only."""
+    if w == PROBE:
+        h, ascii_only = FNV_OFFSET, True
         for p in range(a, b):
-            if t[p] < 48 or t[p] > 57:
-                digits = False
+            if t[p] >= 128:
+                ascii_only = False
                 break
-        if digits:
-            return int64(C_NUM)
+            h = step(h, t[p])
+        w = lookup(t, a, b, cc, tb, h, False) if ascii_only else NO
+    return tb[2][R_W_STORY, w] if w != NO else int64(0)
+
+
+@jit_inline
+def classify(t, a, b, cc, tb, w):
+    """Class bits of token t[a:b] (see `_story_tokens.classify`; w as in `story_word`)."""
+    ends_s = C_ENDS_S if lower(t[b - 1]) == 115 else 0
+    mask = story_word(t, a, b, cc, tb, w)
+    if mask:
+        return mask | ends_s
+    digits = True  # (a word with a non-ASCII byte is no number)
+    for p in range(a, b):
+        if t[p] < 48 or t[p] > 57:
+            digits = False
+            break
+    if digits:
+        return int64(C_NUM)
     if b - a > 2 and t[b - 2] == 39 and lower(t[b - 1]) == 115:
         return int64(C_GEN | ends_s)
-    if chars >= 5 and lower(t[b - 2]) == 108 and lower(t[b - 1]) == 121:
+    ly = b - a >= 5 and lower(t[b - 2]) == 108 and lower(t[b - 1]) == 121
+    if ly and characters(t, a, b) >= 5:  # (five bytes at least, as a character takes one)
         return int64(C_ADV)
     return int64(ends_s)
+
+
+@jit_inline
+def characters(t, a, b):
+    """Characters in t[a:b]: its bytes that are no UTF-8 continuation byte."""
+    count = 0
+    for p in range(a, b):
+        count += 1 if (t[p] & 0xC0) != 0x80 else 0
+    return count
 
 
 @jit_inline
@@ -110,46 +111,49 @@ def gap_kind(t, p, k, n, cp, cc, gap):
 
 
 @jit_inline
-def story_step(t, p, n, b, cp, k, word, cc, tb, scr, st):
-    """Feed the character cp (k bytes, first byte b) at p to the story tokens' running state
-    st = (open token's start or -1, its hash, its characters, ASCII only, gap, tokens);
-    p == n closes the last token. Returns the new state."""
-    ts, h, chars, ascii_only, gap, count = st
+def story_step(t, p, n, b, word, cc, tb, scr, st, w):
+    """Feed the character at p (first byte b) to the story tokens' running state
+    st = (open token's start or -1, gap, tokens); p == n closes the last token. w is the
+    lexicon word of a token closing here when the caller has it (see `story_word`), else
+    PROBE. Returns the new state.
+
+    A token's hash, characters and ASCII-ness are only needed when it closes, and then only
+    for a probe or an '-ly' word: the state holds none of them, so the scan's loop over a
+    word's bytes updates no story state at all."""
+    ts, gap, count = st
     if word:
         if ts < 0:
             if count > 0:
                 scr[STK_HI, count - 1] |= gap << 16
-            ts, h, chars, ascii_only = p, FNV_OFFSET, 0, True
-        for j in range(k):
-            h = step(h, t[p + j])
-        return ts, h, chars + 1, ascii_only and k == 1, gap, count
+            ts = p
+        return ts, gap, count
     if ts >= 0 and (b == 45 or b == 39) and word_at(t, p + 1, n, cc):
-        return ts, step(h, b), chars + 1, ascii_only, gap, count
+        return ts, gap, count
     if ts >= 0:
-        put_token(scr, count, ts, p, classify(t, ts, p, chars, ascii_only, tb, h))
+        put_token(scr, count, ts, p, classify(t, ts, p, cc, tb, w))
         ts, gap, count = -1, G_SPACE, count + 1
     if p < n and gap != G_SENT:
+        cp, k = char_at(t, p)
         gap = gap_kind(t, p, k, n, cp, cc, gap)
     elif p >= n and count > 0:
         scr[STK_HI, count - 1] |= gap << 16
-    return ts, h, chars, ascii_only, gap, count
+    return ts, gap, count
 
 
 @jit_inline
 def story_start():
-    return -1, FNV_OFFSET, 0, True, G_SPACE, 0
+    return -1, G_SPACE, 0
 
 
 @jit_inline
-def ascii_word_hash(t, p, n, cc, h):
-    """Step hash h over the ASCII word characters from p; returns where they end, and h."""
+def ascii_word_end(t, p, n, cc):
+    """Where the ASCII word characters from p end."""
     while p < n:
         b = t[p]
         if b >= 128 or not is_word_cp(b, cc):
             break
-        h = step(h, b)
         p += 1
-    return p, h
+    return p
 
 
 @jit
@@ -158,18 +162,16 @@ def story_scan(t, n, cc, tb, scr):
     st = story_start()
     p = 0
     while p <= n:
-        if st[0] >= 0:  # inside a token, ASCII word bytes only extend its hash
-            q, h = ascii_word_hash(t, p, n, cc, st[1])
-            st = (st[0], h, st[2] + q - p, st[3], st[4], st[5])
-            p = q
+        if st[0] >= 0:  # inside a token, ASCII word bytes change nothing
+            p = ascii_word_end(t, p, n, cc)
         if p < n:
             cp, k = char_at(t, p)
             b, word = int64(t[p]), is_word_cp(cp, cc)
         else:
-            b, cp, k, word = int64(32), int64(32), 1, False
-        st = story_step(t, p, n, b, cp, k, word, cc, tb, scr, st)
+            b, k, word = int64(32), 1, False
+        st = story_step(t, p, n, b, word, cc, tb, scr, st, PROBE)
         p += k
-    return st[5]
+    return st[2]
 
 
 @jit_inline

@@ -13,8 +13,8 @@
   as bits in alphabetical rank, so the writer lists them sorted by walking set bits;
 - lists the bytes that JSON escapes, so the writer can size any text span exactly;
 - when asked, cuts the user-story tokens (word runs joined across '-' or an apostrophe),
-  each with its class bits (one probe of the story word table) and the gap after it
-  (`story_tokens`).
+  each with its class bits (the lexicon's story column: a token that is one word run
+  takes that run's probe) and the gap after it (`story_tokens`).
 
 The hashes are kept as running states, so no byte is read twice except to confirm a hit.
 """
@@ -43,59 +43,20 @@ from .._layout import (
 )  # fmt: skip
 from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_OFFSET
 from ..tables.rows import (
-    N_SLOT_WORD,
+    N_W_STR,
     R_FEAT_RANK,
     R_LENGTHS,
-    R_SLOT_KEY,
-    R_SLOT_WORD,
-    R_STR_DATA,
-    R_STR_OFF,
+    R_RULE_WORDS,
     R_TECH_RANK,
     R_W_FEAT_KEY,
     R_W_FLOW,
     R_W_LEGACY,
     R_W_PATTERNS,
-    R_W_STR,
     R_W_TECH,
 )
-from .story_tokens import story_start, story_step
-from .text import char_at, is_word_cp, lower, step
-
-
-@jit_inline
-def kept_char(cp, cls):
-    """Token characters: alphanumerics, '-' and '_'."""
-    return cls == CHAR_ALNUM or cp == 45 or cp == 95
-
-
-@jit
-def spells(t, a, b, cc, tb, word, kept_only):
-    """Whether t[a:b] lowered (only its token characters, when kept_only) spells `word`."""
-    s = tb[2][R_STR_OFF, tb[1][R_W_STR, word]]
-    e = tb[2][R_STR_OFF, tb[1][R_W_STR, word] + 1]
-    q = s
-    p = a
-    while p < b:
-        cp, k = char_at(t, p)
-        if not kept_only or kept_char(cp, cc[cp]):
-            if q >= e or lower(t[p]) != tb[0][R_STR_DATA, q]:
-                return False
-            q += 1
-        p += k
-    return q == e
-
-
-@jit
-def lookup(t, a, b, cc, tb, h, kept_only):
-    """Lexicon word id of t[a:b] with hash h (see `spells`), or NO."""
-    mask = tb[2][R_LENGTHS, N_SLOT_WORD] - 1
-    slot = int64(h & uint64(mask))
-    while tb[1][R_SLOT_WORD, slot] != NO:
-        w = tb[1][R_SLOT_WORD, slot]
-        if tb[3][R_SLOT_KEY, slot] == h and spells(t, a, b, cc, tb, w, kept_only):
-            return w
-        slot = (slot + 1) & mask
-    return NO
+from .story_tokens import PROBE, story_start, story_step
+from .text import char_at, is_word_cp, step
+from .words import find_word, kept_char, lookup
 
 
 @jit_inline
@@ -120,10 +81,11 @@ def add_marks(tb, w, m0, m1, m2, m3):
     return m0, m1, m2, m3
 
 
-@jit
-def keywords(t, a, b, cc, tb, h, flows, legacy):
-    """Add the data-flow and legacy-tech keyword bits of the word t[a:b]; and its word id."""
-    w = lookup(t, a, b, cc, tb, h, False)
+@jit_inline
+def keywords(t, a, b, tb, h, flows, legacy, limit):
+    """Add the data-flow and legacy-tech keyword bits of the word t[a:b]; and its word id
+    (below limit: see `find_word`)."""
+    w = find_word(t, a, b, tb, h, limit)
     if w != NO and tb[1][R_W_FLOW, w] != NO:
         flows |= int64(1) << tb[1][R_W_FLOW, w]
     if w != NO and tb[1][R_W_LEGACY, w] != NO:
@@ -179,18 +141,20 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
     sb = 0
     m0 = m1 = m2 = m3 = int64(0)
     story = story_start()  # the story tokens' running state
+    # a word run's probe also finds the story's words, when the story wants them
+    rule_words = tb[2][R_RULE_WORDS, 0]
+    limit = tb[2][R_LENGTHS, N_W_STR] if with_story else rule_words
     p = 0
     while p <= n:
-        if in_run and sa >= 0 and (not with_story or story[0] >= 0):
+        if in_run and sa >= 0:
             # the rest of an open word: every running hash takes the byte, nothing else
             # changes, so a tight loop serves most bytes (see `ascii_word_run`)
-            q, h_run, h_join, h_chunk, h_piece, h_story = ascii_word_run(
-                t, p, n, cc, h_run, h_join, h_chunk, h_piece, story[1]
+            q, h_run, h_join, h_chunk, h_piece = ascii_word_run(
+                t, p, n, cc, h_run, h_join, h_chunk, h_piece
             )
             if q > p:
                 chunk_kept += q - p
                 piece_kept += q - p
-                story = (story[0], h_story, story[2] + q - p, story[3], story[4], story[5])
                 sb = q
                 p = q
         if p < n:
@@ -220,17 +184,19 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
             in_run = False
             run_w = NO
             if run_ascii:
-                flows, legacy, run_w = keywords(t, rs, p, cc, tb, h_run, flows, legacy)
+                flows, legacy, run_w = keywords(t, rs, p, tb, h_run, flows, legacy, limit)
                 if run_w != NO and tb[1][R_W_PATTERNS, run_w] != 0:
                     scr[WORD_START, n_starts] = rs
                     scr[WORD_PATTERNS, n_starts] = tb[1][R_W_PATTERNS, run_w]
                     n_starts += 1
             if joined and join_ascii:
-                flows, legacy, w = keywords(t, prev_rs, p, cc, tb, h_join, flows, legacy)
+                flows, legacy, w = keywords(t, prev_rs, p, tb, h_join, flows, legacy, limit)
             prev_rs, prev_re, prev_ascii = rs, p, run_ascii
             h_prev_dash = step(h_run, 45)
         if with_story:  # word runs joined across '-' or an apostrophe (`story_tokens`)
-            story = story_step(t, p, n, b, cp, k, word, cc, tb, scr, story)
+            # a token that is the word run just closed here takes that run's probe
+            known = run_w if prev_re == p and story[0] == prev_rs else PROBE
+            story = story_step(t, p, n, b, word, cc, tb, scr, story, known)
         # chunks: tokens and the sentence words inside them
         if not space:
             if not in_chunk:
@@ -282,7 +248,9 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
                     if ps != cs and piece_ascii:
                         pw = lookup(t, ps, p, cc, tb, h_piece, True)
                     m0, m1, m2, m3 = add_marks(tb, pw, m0, m1, m2, m3)
-                scr[TOK_WORD, n_tok], scr[TOK_FLAGS, n_tok] = w, flags
+                # (the story's own words are no word of the rules)
+                scr[TOK_WORD, n_tok] = w if w < rule_words else NO
+                scr[TOK_FLAGS, n_tok] = flags
                 n_tok += 1
         if p < n and b == 10:  # a newline ends the sentence and the token before it
             if last_is_token and not in_chunk:
@@ -296,23 +264,24 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
         p += k
     # the unterminated tail is kept whenever it is not blank
     n_sen = put_sentence(rec, marks, n_sen, sa, sb, m0, m1, m2, m3, 1)
-    return n_tok, n_starts, n_esc, n_sen, flows, legacy, story[5]
+    return n_tok, n_starts, n_esc, n_sen, flows, legacy, story[2]
 
 
 @jit_inline
-def ascii_word_run(t, p, n, cc, h_run, h_join, h_chunk, h_piece, h_story):
-    """Step the five running hashes over the ASCII word characters from p; returns where
+def ascii_word_run(t, p, n, cc, h_run, h_join, h_chunk, h_piece):
+    """Step the four running hashes over the ASCII word characters from p; returns where
     they end and the hashes. Inside an open word run (so an open chunk, sentence and story
-    token) such a byte is a kept, non-terminating, unescaped character of each."""
+    token) such a byte is a kept, non-terminating, unescaped character of each, and changes
+    nothing in the story tokens' state."""
     q = p
     while q < n:
         b = t[uint64(q)]  # (an unsigned index: no wrap-around test per byte)
         if b >= 128 or not is_word_cp(b, cc):
             break
         h_run, h_join, h_chunk = step(h_run, b), step(h_join, b), step(h_chunk, b)
-        h_piece, h_story = step(h_piece, b), step(h_story, b)
+        h_piece = step(h_piece, b)
         q += 1
-    return q, h_run, h_join, h_chunk, h_piece, h_story
+    return q, h_run, h_join, h_chunk, h_piece
 
 
 @jit_inline

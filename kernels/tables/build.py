@@ -4,7 +4,8 @@ Every string a result can hold (names, aliases, categories, reasons …) lives i
 arena, referred to by id. Every word the parser looks up lives in one open-addressing hash
 table keyed by FNV-1a 64 of its bytes; a hit is confirmed by comparing bytes, so hash
 collisions can never change a result. A word's entry carries all its roles (tech alias,
-feature key, verb, negation cue, classifier keyword part, legacy keyword).
+feature key, verb, negation cue, classifier keyword part, legacy keyword, user-story word
+classes).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ Tables = namedtuple(
         "lit_data", "lit_off",
         "action_str", "pt_str", "arch_str", "fixed_str",
         "char_class", "milli_bits",
-        "story_slot_key", "story_slot_word", "story_mask", "story_data", "story_off",
+        "w_story", "rule_words",
     ],
 )  # fmt: skip
 
@@ -123,8 +124,11 @@ class _Strings:
 
 class _Words:
     FIELDS = ("tech", "feat_key", "feat_name", "verb", "neg", "pair_first", "pair_second",
-              "kw_single", "kw_first", "kw_second", "flow", "legacy", "patterns")  # fmt: skip
-    MASKS = ("pair_first", "pair_second", "kw_single", "kw_first", "kw_second", "patterns")
+              "kw_single", "kw_first", "kw_second", "flow", "legacy", "patterns",
+              "story")  # fmt: skip
+    MASKS = ("pair_first", "pair_second", "kw_single", "kw_first", "kw_second", "patterns",
+             "story")  # fmt: skip
+    WIDE = ("kw_single", "kw_first", "kw_second", "story")  # int64 columns
 
     def __init__(self, strings: _Strings) -> None:
         self.strings = strings
@@ -295,20 +299,15 @@ def _keyword_arrays(strings: _Strings) -> dict[str, np.ndarray]:
     }
 
 
-def _story_arrays() -> dict[str, np.ndarray]:
-    """The user-story word classes (`kernels._story_tokens.WORD_CLASSES`) as a hash table."""
-    words = sorted(WORD_CLASSES)
-    keys, slots = _hash_table(words)
-    encoded = [w.encode() for w in words]
-    off = np.zeros(len(words) + 1, np.int64)
-    np.cumsum([len(e) for e in encoded], out=off[1:])
-    return {
-        "story_slot_key": keys,
-        "story_slot_word": slots,
-        "story_mask": np.array([WORD_CLASSES[w] for w in words], np.int64),
-        "story_data": np.frombuffer(b"".join(encoded), np.uint8).copy(),
-        "story_off": off,
-    }
+def _register_story_words(words: _Words) -> int:
+    """Add the user story's word classes (`kernels._story_tokens.WORD_CLASSES`) to the
+    lexicon, after every rules word: a word run's one probe then serves both. Returns the
+    count of rules words; the ids from there on are the story's alone, and the scan hands
+    the rules NO for them."""
+    rule_words = len(words.index)
+    for w in sorted(WORD_CLASSES):
+        words.set(w, "story", WORD_CLASSES[w])
+    return rule_words
 
 
 def _char_classes() -> np.ndarray:
@@ -334,17 +333,21 @@ def build_tables() -> Tables:
     words = _Words(strings)
     _register_words(words, feat_index)
     phrase_key, phrase_feat = _phrase_table(words, feat_index)
+    rule_words = _register_story_words(words)
     phrases, groups = _classifier_phrases()
     masks = _group_masks(groups, phrases)
     n_pt = len(lx.PROJECT_TYPE_KEYWORDS)
     word_list = list(words.index)
+    if not all(w.isascii() for w in word_list):  # `scan.words.spells` compares bytes
+        raise ValueError("lexicon words must be ASCII")
     slot_key, slot_word = _hash_table(word_list)
     arrays = {
         "slot_key": slot_key,
         "slot_word": slot_word,
         "w_str": np.array([strings.id(w) for w in word_list], np.int32),
-        **{"w_" + f: np.array(words.cols[f], np.int64 if "kw" in f else np.int32)
+        **{"w_" + f: np.array(words.cols[f], np.int64 if f in _Words.WIDE else np.int32)
            for f in _Words.FIELDS},
+        "rule_words": np.array([rule_words], np.int64),
         "phrase_key": phrase_key,
         "phrase_feat": phrase_feat,
         **_tech_arrays(strings),
@@ -366,7 +369,6 @@ def build_tables() -> Tables:
         "fixed_str": np.arange(len(FIXED_STRINGS), dtype=np.int32),
         "char_class": _char_classes(),
         "milli_bits": np.arange(1001, dtype=np.float64).__truediv__(1000).view(np.uint64),
-        **_story_arrays(),
     }  # fmt: skip
     arrays["str_data"], arrays["str_off"] = strings.arrays()
     arrays["json_data"], arrays["json_off"] = strings.arrays(orjson.dumps)

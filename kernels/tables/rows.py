@@ -12,7 +12,6 @@ R_LIT_DATA = 1
 R_CHAR_CLASS = 2
 R_JSON_DATA = 3
 R_MP_DATA = 4
-R_STORY_DATA = 5
 
 # rows of blob I32
 R_SLOT_WORD = 0
@@ -52,7 +51,6 @@ R_FIXED_STR = 33
 R_W_PATTERNS = 34
 R_TECH_RANK = 35
 R_FEAT_RANK = 36
-R_STORY_SLOT_WORD = 37
 
 # rows of blob I64
 R_STR_OFF = 0
@@ -66,16 +64,15 @@ R_ARCH_KW_MASK = 7
 R_LENGTHS = 8
 R_JSON_OFF = 9
 R_MP_OFF = 10
-R_STORY_MASK = 11
-R_STORY_OFF = 12
+R_W_STORY = 11
+R_RULE_WORDS = 12
 
 # rows of blob U64
 R_SLOT_KEY = 0
 R_MILLI_BITS = 1
-R_STORY_SLOT_KEY = 2
 
 BLOBS = (
-    ("str_data", "lit_data", "char_class", "json_data", "mp_data", "story_data"),
+    ("str_data", "lit_data", "char_class", "json_data", "mp_data"),
     (
         "slot_word",
         "w_str",
@@ -114,7 +111,6 @@ BLOBS = (
         "w_patterns",
         "tech_rank",
         "feat_rank",
-        "story_slot_word",
     ),
     (
         "str_off",
@@ -128,10 +124,10 @@ BLOBS = (
         "lengths",
         "json_off",
         "mp_off",
-        "story_mask",
-        "story_off",
+        "w_story",
+        "rule_words",
     ),
-    ("slot_key", "milli_bits", "story_slot_key"),
+    ("slot_key", "milli_bits"),
 )
 
 # positions in the I64 row R_LENGTHS: table length of row R in blob B is at 64 * B + R
@@ -172,7 +168,6 @@ N_ACTION_STR = 94
 N_PT_STR = 95
 N_ARCH_STR = 96
 N_FIXED_STR = 97
-N_STORY_SLOT_WORD = 64 + R_STORY_SLOT_WORD
 N_STR_OFF = 128
 N_LIT_OFF = 129
 N_W_KW_SINGLE = 130

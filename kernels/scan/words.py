@@ -1,0 +1,89 @@
+"""The lexicon probe: one open-addressing table (FNV-1a 64 of the A-Z-lowered bytes, a hit
+confirmed byte for byte) that holds the rules' words and the user story's alike, so a word
+run the scan looks up once gives both its rules roles and its story classes.
+"""
+
+from __future__ import annotations
+
+from numba import int64, uint64
+
+from .._jit import jit, jit_inline
+from .._layout import NO
+from ..tables.build import CHAR_ALNUM
+from ..tables.rows import (
+    N_SLOT_WORD,
+    N_W_STR,
+    R_LENGTHS,
+    R_SLOT_KEY,
+    R_SLOT_WORD,
+    R_STR_DATA,
+    R_STR_OFF,
+    R_W_STR,
+)
+from .text import char_at, lower
+
+
+@jit_inline
+def kept_char(cp, cls):
+    """Token characters: alphanumerics, '-' and '_'."""
+    return cls == CHAR_ALNUM or cp == 45 or cp == 95
+
+
+@jit_inline
+def find_word(t, a, b, tb, h, limit):
+    """Word id below `limit` of the lowered bytes t[a:b] (hash h), or NO. A word at or past
+    the limit is passed over without reading its bytes: with the story off, the scan's
+    probes so skip the story's own words."""
+    mask = tb[2][R_LENGTHS, N_SLOT_WORD] - 1
+    slot = int64(h & uint64(mask))
+    while tb[1][R_SLOT_WORD, slot] != NO:
+        w = tb[1][R_SLOT_WORD, slot]
+        if tb[3][R_SLOT_KEY, slot] == h and w < limit and spells_bytes(t, a, b, tb, w):
+            return w
+        slot = (slot + 1) & mask
+    return NO
+
+
+@jit_inline
+def spells_bytes(t, a, b, tb, word):
+    """Whether t[a:b] lowered spells `word` (the words are ASCII)."""
+    s = tb[2][R_STR_OFF, tb[1][R_W_STR, word]]
+    if tb[2][R_STR_OFF, tb[1][R_W_STR, word] + 1] - s != b - a:
+        return False
+    for k in range(b - a):
+        if lower(t[a + k]) != tb[0][R_STR_DATA, s + k]:
+            return False
+    return True
+
+
+@jit
+def spells_kept(t, a, b, cc, tb, word):
+    """Whether the token characters of t[a:b], lowered, spell `word`."""
+    s = tb[2][R_STR_OFF, tb[1][R_W_STR, word]]
+    e = tb[2][R_STR_OFF, tb[1][R_W_STR, word] + 1]
+    q = s
+    p = a
+    while p < b:
+        cp, k = char_at(t, p)
+        if kept_char(cp, cc[cp]):
+            if q >= e or lower(t[p]) != tb[0][R_STR_DATA, q]:
+                return False
+            q += 1
+        p += k
+    return q == e
+
+
+@jit
+def lookup(t, a, b, cc, tb, h, kept_only):
+    """Lexicon word id of t[a:b] with hash h, or NO: of its bytes lowered, or (kept_only)
+    of only its token characters lowered."""
+    if not kept_only:
+        return find_word(t, a, b, tb, h, tb[2][R_LENGTHS, N_W_STR])
+    mask = tb[2][R_LENGTHS, N_SLOT_WORD] - 1
+    slot = int64(h & uint64(mask))
+    while tb[1][R_SLOT_WORD, slot] != NO:
+        w = tb[1][R_SLOT_WORD, slot]
+        if tb[3][R_SLOT_KEY, slot] == h and spells_kept(t, a, b, cc, tb, w):
+            return w
+        slot = (slot + 1) & mask
+    return NO
