@@ -4,8 +4,10 @@
 counts them instead: it runs itself under `valgrind --tool=callgrind --branch-sim=yes` with
 collection off, and switches collection on only around one parse of the corpus up to each
 stage, through a small C helper built here with `cc` (callgrind's client requests are
-machine instructions Python cannot issue). The counts repeat exactly from run to run, so
-two trees compare in one run each.
+machine instructions Python cannot issue). Last, it counts the whole cpu parse
+(`kernels.encode_batch`, one thread) without the story and with it: the story's share in
+instructions, the figure `bench.kernels --story-cost` times. The counts repeat exactly from
+run to run, so two trees compare in one run each.
 
 valgrind runs no AVX-512, and numba's cache is keyed by the CPU it compiles for, so the
 kernels are compiled for a fixed CPU (`haswell`, AVX2) in a cache of their own, outside
@@ -43,21 +45,35 @@ _EVENTS = ("Ir", "Bc", "Bcm", "Bi", "Bim")
 
 
 def _child(helper: str, intents: int) -> None:
-    """Under valgrind: each stage parsed once untimed, then once with collection on."""
+    """Under valgrind: each stage parsed once untimed, then once with collection on; then
+    the whole cpu parse (`kernels.encode_batch`, as `bench.kernels` times it) without the
+    story and with it, the same way."""
     import numba
 
+    import kernels
+    from bench.kernels import set_story
     from bench.story_stages import STAGES, stage_runner
+    from kernels.corpus import generate_intents
 
     numba.set_num_threads(1)
     run_to = stage_runner(intents)
+    texts = generate_intents(intents, seed=1)
+    batch = kernels.make_batch(texts, [str(i) for i in range(intents)])
     if not helper:  # only compiling
         run_to(len(STAGES) - 1)
+        kernels.encode_batch(batch, backend="cpu")
         return
     collect = ctypes.CDLL(helper)
     for last in range(len(STAGES)):
         run_to(last)
         collect.collect_on()
         run_to(last)
+        collect.collect_off()
+    for on in (False, True):
+        set_story(on)
+        kernels.encode_batch(batch, backend="cpu")
+        collect.collect_on()
+        kernels.encode_batch(batch, backend="cpu")
         collect.collect_off()
 
 
@@ -99,10 +115,12 @@ def main(argv: list[str] | None = None) -> None:
                        check=True, env=env, cwd=root, capture_output=True)  # fmt: skip
         dumps = sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
         totals = [_counts(d) for d in dumps]
-    if len(totals) != len(STAGES):
-        raise RuntimeError(f"{len(totals)} callgrind dumps for {len(STAGES)} stages")
+    if len(totals) != len(STAGES) + 2:
+        raise RuntimeError(f"{len(totals)} callgrind dumps for {len(STAGES)} stages and 2 parses")
     n = args.intents
     per = [{e: t[e] / n for e in _EVENTS} for t in totals]
+    bare, full = per[-2]["Ir"], per[-1]["Ir"]
+    per = per[:-2]
     stages = {}
     for name, now, before in zip(STAGES, per, [dict.fromkeys(_EVENTS, 0.0), *per], strict=False):
         grew = {e: now[e] - before[e] for e in _EVENTS}
@@ -113,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     row = {"name": "story_instructions", "intents": n, "stages": stages,
            "story_instructions": round(story["Ir"]),
            "story_mispredicts": round(story["Bcm"] + story["Bim"], 1),
+           "parse_instructions": round(full), "no_story_parse_instructions": round(bare),
+           "story_share_pct": round(100 * (1 - bare / full), 1),
            "compiled_for": _CPU["NUMBA_CPU_NAME"], "device": cpu_model(),
            "commit": commit()}  # fmt: skip
     if args.json:
@@ -127,6 +147,9 @@ def main(argv: list[str] | None = None) -> None:
               f"{s['indirect_mispredicts']:17.1f}")  # fmt: skip
     print(f"  the story in all       {row['story_instructions']:12,d} "
           f"(mispredicts {row['story_mispredicts']})")  # fmt: skip
+    print(f"The whole cpu parse (encode_batch): {row['parse_instructions']:,} instructions per "
+          f"intent, {row['no_story_parse_instructions']:,} without the story: the story's "
+          f"share {row['story_share_pct']} %")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -57,8 +57,12 @@ from .._layout import (
     STORY_ENT_S,
 )  # fmt: skip
 from .._story_machine import (
+    R_ADVL,
     R_DOBJ,
+    R_PREP,
+    R_SUBJ,
     S_AFTER_NP,
+    S_AFTER_VERB,
     S_CLAUSE,
     S_NP,
     S_PP,
@@ -102,6 +106,7 @@ from ..scan.text import lower, same_lower
 from ..story import _FIRST_STOP, _PERSONA_STOP
 from .story_np import (
     DO_NOTHING,
+    DO_OPEN_ADD,
     PRE_ADD,
     PRE_CLOSE,
     close_np,
@@ -146,7 +151,8 @@ ASK_HANDLER = -1  # a first look's `before` when the state's handler must decide
 
 # The classes that `cue` and the NP (SUBJ) handler test before they only add the word: a
 # token with none of them takes the short path in `run`. Keep them in step with `cue`,
-# `noun_phrase`, `np_boundary` and `subj` (the parity suite compares with the reference).
+# `noun_phrase`, `np_boundary` and `subj`, and (`opens`) `pp`, `clause` and `after_verb`
+# (the parity suite compares with the reference). FUNCTION is within _PLAIN_IN_NP.
 _CUES = C_SO | C_IN | C_SUB
 _PLAIN_IN_NP = (
     _CUES | C_DET | C_NUM | C_GEN | C_POSS | C_SUBJ | C_OBJ | C_TO | C_PREP | C_CONJ
@@ -226,12 +232,32 @@ def joins(scr, g, i):
 
 
 @jit_inline
+def opens(scr, g, i):
+    """The plan for token i when it is a plain word that opens a phrase: where the handler
+    of a clause, a prepositional slot or a verb's complement would open one and look again,
+    and the second look would only add the word, the phrase opens with the word in it at
+    once (a first look only: a second look counts towards `run`'s limit of four).
+    Else (ASK_HANDLER, ...)."""
+    k, s = mask(scr, g, i), g[G_STATE]
+    if s == S_PP and not k & _PLAIN_IN_NP:
+        return 0, DO_OPEN_ADD, R_PREP
+    if s == S_CLAUSE and not k & _PLAIN_IN_SUBJ:
+        g[G_IMP_OK] = 0  # as `clause` does on every token
+        return 0, DO_OPEN_ADD, R_SUBJ
+    if s == S_AFTER_VERB and not k & _PLAIN_IN_NP and not (g[G_COMMA] and k & C_VB):
+        return 0, DO_OPEN_ADD, R_ADVL if g[G_AFTER_ADV] else R_DOBJ
+    return ASK_HANDLER, DO_NOTHING, 0
+
+
+@jit_inline
 def glance(scr, g, i):
-    """The plan for token i when no handler is needed (a plain word in a phrase, a cue);
-    else (ASK_HANDLER, ...)."""
+    """The plan for token i when no handler is needed (a plain word in a phrase or opening
+    one, a cue); else (ASK_HANDLER, ...)."""
     plan = joins(scr, g, i)
-    if plan[0] == ASK_HANDLER and cue(scr, g, i):
-        return PRE_CLOSE, DO_NOTHING, 0
+    if plan[0] == ASK_HANDLER:
+        if cue(scr, g, i):
+            return PRE_CLOSE, DO_NOTHING, 0
+        return opens(scr, g, i)
     return plan
 
 
@@ -289,7 +315,7 @@ def run(t, scr, rec, g):
                 step = STEP_CLOSE
 
 
-@jit
+@jit_inline
 def dedupe(t, rec, row_s, row_e, count):
     """Drop repeats (A-Z case-insensitive) in place, or-ing `primary` into the first."""
     kept = 0

@@ -111,8 +111,9 @@ def gap_kind(t, p, k, n, cp, cc, gap):
 
 
 @jit_inline
-def story_step(t, p, n, b, word, cc, tb, scr, st, w):
-    """Feed the character at p (first byte b) to the story tokens' running state
+def story_step(t, p, n, b, cp, k, word, space, cc, tb, scr, st, w):
+    """Feed the character cp (k bytes, first byte b; a word character, or whitespace) at p
+    to the story tokens' running state
     st = (open token's start or -1, gap, tokens); p == n closes the last token. w is the
     lexicon word of a token closing here when the caller has it (see `story_word`), else
     PROBE. Returns the new state.
@@ -132,8 +133,7 @@ def story_step(t, p, n, b, word, cc, tb, scr, st, w):
     if ts >= 0:
         put_token(scr, count, ts, p, classify(t, ts, p, cc, tb, w))
         ts, gap, count = -1, G_SPACE, count + 1
-    if p < n and gap != G_SENT:
-        cp, k = char_at(t, p)
+    if p < n and gap != G_SENT and not (space and cp != 10):  # (a space changes no gap)
         gap = gap_kind(t, p, k, n, cp, cc, gap)
     elif p >= n and count > 0:
         scr[STK_HI, count - 1] |= gap << 16
@@ -166,10 +166,10 @@ def story_scan(t, n, cc, tb, scr):
             p = ascii_word_end(t, p, n, cc)
         if p < n:
             cp, k = char_at(t, p)
-            b, word = int64(t[p]), is_word_cp(cp, cc)
+            b, word, space = int64(t[p]), is_word_cp(cp, cc), cc[cp] == CHAR_SPACE
         else:
-            b, k, word = int64(32), 1, False
-        st = story_step(t, p, n, b, word, cc, tb, scr, st, PROBE)
+            b, cp, k, word, space = int64(32), int64(32), 1, False, True
+        st = story_step(t, p, n, b, cp, k, word, space, cc, tb, scr, st, PROBE)
         p += k
     return st[2]
 

@@ -196,7 +196,7 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
         if with_story:  # word runs joined across '-' or an apostrophe (`story_tokens`)
             # a token that is the word run just closed here takes that run's probe
             known = run_w if prev_re == p and story[0] == prev_rs else PROBE
-            story = story_step(t, p, n, b, word, cc, tb, scr, story, known)
+            story = story_step(t, p, n, b, cp, k, word, space, cc, tb, scr, story, known)
         # chunks: tokens and the sentence words inside them
         if not space:
             if not in_chunk:
