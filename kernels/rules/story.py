@@ -12,7 +12,7 @@ their ~30 call sites, was bound by instruction fetch.
 
 from __future__ import annotations
 
-from numba import int64
+from numba import int64, uint64
 
 from .._jit import jit, jit_inline, jit_merged
 from .._layout import (
@@ -321,23 +321,24 @@ def dedupe(t, rec, row_s, row_e, count):
     kept = 0
     # a bit per (length, first byte) bucket of the kept items: a new item in an empty
     # bucket, most of them, is no repeat and needs no comparison
+    # (unsigned indices: numba adds no wrap-around for a negative one to each access)
     buckets = int64(0)
     for j in range(count):
-        a, e = rec[row_s, j], rec[row_e, j]
-        size, first = (e >> 1) - a, lower(t[a])
+        a, e = int64(rec[row_s, uint64(j)]), int64(rec[row_e, uint64(j)])
+        size, first = (e >> 1) - a, lower(t[uint64(a)])
         bit = int64(1) << ((size * 7 + first) & 63)
         seen = False
         if buckets & bit:
             for q in range(kept):
-                c = rec[row_s, q]
-                if (rec[row_e, q] >> 1) - c != size or lower(t[c]) != first:
+                c, f = int64(rec[row_s, uint64(q)]), int64(rec[row_e, uint64(q)])
+                if (f >> 1) - c != size or lower(t[uint64(c)]) != first:
                     continue
-                if same_lower(t, c, rec[row_e, q] >> 1, a, e >> 1):
-                    rec[row_e, q] |= e & 1
+                if same_lower(t, c, f >> 1, a, e >> 1):
+                    rec[row_e, uint64(q)] = f | (e & 1)
                     seen = True
                     break
         if not seen:
-            rec[row_s, kept], rec[row_e, kept] = a, e
+            rec[row_s, uint64(kept)], rec[row_e, uint64(kept)] = a, e
             kept += 1
             buckets |= bit
     return kept
