@@ -54,20 +54,22 @@ def story_word(t, a, b, cc, tb, w):
 @jit_inline
 def classify(t, a, b, cc, tb, w):
     """Class bits of token t[a:b] (see `_story_tokens.classify`; w as in `story_word`)."""
-    ends_s = C_ENDS_S if lower(t[b - 1]) == 115 else 0
+    # (unsigned indices: no wrap-around test for a negative one)
+    last, before = lower(t[uint64(b - 1)]), t[uint64(b - 2)] if b - a >= 2 else 0
+    ends_s = C_ENDS_S if last == 115 else 0
     mask = story_word(t, a, b, cc, tb, w)
     if mask:
         return mask | ends_s
     digits = True  # (a word with a non-ASCII byte is no number)
     for p in range(a, b):
-        if t[p] < 48 or t[p] > 57:
+        if t[uint64(p)] < 48 or t[uint64(p)] > 57:
             digits = False
             break
     if digits:
         return int64(C_NUM)
-    if b - a > 2 and t[b - 2] == 39 and lower(t[b - 1]) == 115:
+    if b - a > 2 and before == 39 and last == 115:
         return int64(C_GEN | ends_s)
-    ly = b - a >= 5 and lower(t[b - 2]) == 108 and lower(t[b - 1]) == 121
+    ly = b - a >= 5 and lower(before) == 108 and last == 121
     if ly and characters(t, a, b) >= 5:  # (five bytes at least, as a character takes one)
         return int64(C_ADV)
     return int64(ends_s)
@@ -85,9 +87,10 @@ def characters(t, a, b):
 @jit_inline
 def put_token(scr, k, a, b, mask):
     lo = mask & 0xFFFFFFFF
-    scr[STK_S, k], scr[STK_E, k] = a, b
-    scr[STK_LO, k] = lo - (int64(1) << 32) if lo >= (int64(1) << 31) else lo
-    scr[STK_HI, k] = mask >> 32
+    u = uint64(k)  # (no wrap-around test for a negative index)
+    scr[STK_S, u], scr[STK_E, u] = a, b
+    scr[STK_LO, u] = lo - (int64(1) << 32) if lo >= (int64(1) << 31) else lo
+    scr[STK_HI, u] = mask >> 32
 
 
 @jit_inline
@@ -125,7 +128,7 @@ def story_step(t, p, n, b, cp, k, word, space, cc, tb, scr, st, w):
     if word:
         if ts < 0:
             if count > 0:
-                scr[STK_HI, count - 1] |= gap << 16
+                scr[STK_HI, uint64(count - 1)] |= gap << 16
             ts = p
         return ts, gap, count
     if ts >= 0 and (b == 45 or b == 39) and word_at(t, p + 1, n, cc):
@@ -136,7 +139,7 @@ def story_step(t, p, n, b, cp, k, word, space, cc, tb, scr, st, w):
     if p < n and gap != G_SENT and not (space and cp != 10):  # (a space changes no gap)
         gap = gap_kind(t, p, k, n, cp, cc, gap)
     elif p >= n and count > 0:
-        scr[STK_HI, count - 1] |= gap << 16
+        scr[STK_HI, uint64(count - 1)] |= gap << 16
     return ts, gap, count
 
 

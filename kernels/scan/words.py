@@ -34,24 +34,25 @@ def find_word(t, a, b, tb, h, limit):
     """Word id below `limit` of the lowered bytes t[a:b] (hash h), or NO. A word at or past
     the limit is passed over without reading its bytes: with the story off, the scan's
     probes so skip the story's own words."""
-    mask = tb[2][R_LENGTHS, N_SLOT_WORD] - 1
-    slot = int64(h & uint64(mask))
+    mask = uint64(tb[2][R_LENGTHS, N_SLOT_WORD] - 1)
+    slot = h & mask  # (unsigned indices: no wrap-around test for a negative one)
     while tb[1][R_SLOT_WORD, slot] != NO:
         w = tb[1][R_SLOT_WORD, slot]
         if tb[3][R_SLOT_KEY, slot] == h and w < limit and spells_bytes(t, a, b, tb, w):
-            return w
-        slot = (slot + 1) & mask
+            return int64(w)
+        slot = (slot + uint64(1)) & mask
     return NO
 
 
 @jit_inline
 def spells_bytes(t, a, b, tb, word):
     """Whether t[a:b] lowered spells `word` (the words are ASCII)."""
-    s = tb[2][R_STR_OFF, tb[1][R_W_STR, word]]
-    if tb[2][R_STR_OFF, tb[1][R_W_STR, word] + 1] - s != b - a:
+    i = uint64(tb[1][R_W_STR, uint64(word)])
+    s = tb[2][R_STR_OFF, i]
+    if tb[2][R_STR_OFF, i + uint64(1)] - s != b - a:
         return False
     for k in range(b - a):
-        if lower(t[a + k]) != tb[0][R_STR_DATA, s + k]:
+        if lower(t[uint64(a + k)]) != tb[0][R_STR_DATA, uint64(s + k)]:
             return False
     return True
 
