@@ -82,10 +82,10 @@ def add_marks(tb, w, m0, m1, m2, m3):
 
 
 @jit_inline
-def keywords(t, a, b, tb, h, flows, legacy, limit):
+def keywords(t, a, b, cc, tb, h, flows, legacy, limit):
     """Add the data-flow and legacy-tech keyword bits of the word t[a:b]; and its word id
     (below limit: see `find_word`)."""
-    w = find_word(t, a, b, tb, h, limit)
+    w = find_word(t, a, b, cc, tb, h, limit, False)
     if w != NO and tb[1][R_W_FLOW, w] != NO:
         flows |= int64(1) << tb[1][R_W_FLOW, w]
     if w != NO and tb[1][R_W_LEGACY, w] != NO:
@@ -184,13 +184,13 @@ def scan(t, n, cc, tb, rec, marks, scr, with_story):
             in_run = False
             run_w = NO
             if run_ascii:
-                flows, legacy, run_w = keywords(t, rs, p, tb, h_run, flows, legacy, limit)
+                flows, legacy, run_w = keywords(t, rs, p, cc, tb, h_run, flows, legacy, limit)
                 if run_w != NO and tb[1][R_W_PATTERNS, run_w] != 0:
                     scr[WORD_START, n_starts] = rs
                     scr[WORD_PATTERNS, n_starts] = tb[1][R_W_PATTERNS, run_w]
                     n_starts += 1
             if joined and join_ascii:
-                flows, legacy, w = keywords(t, prev_rs, p, tb, h_join, flows, legacy, limit)
+                flows, legacy, w = keywords(t, prev_rs, p, cc, tb, h_join, flows, legacy, limit)
             prev_rs, prev_re, prev_ascii = rs, p, run_ascii
             h_prev_dash = step(h_run, 45)
         if with_story:  # word runs joined across '-' or an apostrophe (`story_tokens`)

@@ -30,18 +30,26 @@ def kept_char(cp, cls):
 
 
 @jit_inline
-def find_word(t, a, b, tb, h, limit):
-    """Word id below `limit` of the lowered bytes t[a:b] (hash h), or NO. A word at or past
-    the limit is passed over without reading its bytes: with the story off, the scan's
-    probes so skip the story's own words."""
+def find_word(t, a, b, cc, tb, h, limit, kept_only):
+    """Word id below `limit` of t[a:b] lowered (only its token characters, when kept_only)
+    with hash h, or NO. A word at or past the limit is passed over without reading its
+    bytes: with the story off, the scan's probes so skip the story's own words."""
     mask = uint64(tb[2][R_LENGTHS, N_SLOT_WORD] - 1)
     slot = h & mask  # (unsigned indices: no wrap-around test for a negative one)
     while tb[1][R_SLOT_WORD, slot] != NO:
         w = tb[1][R_SLOT_WORD, slot]
-        if tb[3][R_SLOT_KEY, slot] == h and w < limit and spells_bytes(t, a, b, tb, w):
+        if tb[3][R_SLOT_KEY, slot] == h and w < limit and spells(t, a, b, cc, tb, w, kept_only):
             return int64(w)
         slot = (slot + uint64(1)) & mask
     return NO
+
+
+@jit_inline
+def spells(t, a, b, cc, tb, word, kept_only):
+    """Whether t[a:b] lowered (only its token characters, when kept_only) spells `word`."""
+    if kept_only:
+        return spells_kept(t, a, b, cc, tb, word)
+    return spells_bytes(t, a, b, tb, word)
 
 
 @jit_inline
@@ -76,15 +84,5 @@ def spells_kept(t, a, b, cc, tb, word):
 
 @jit
 def lookup(t, a, b, cc, tb, h, kept_only):
-    """Lexicon word id of t[a:b] with hash h, or NO: of its bytes lowered, or (kept_only)
-    of only its token characters lowered."""
-    if not kept_only:
-        return find_word(t, a, b, tb, h, tb[2][R_LENGTHS, N_W_STR])
-    mask = tb[2][R_LENGTHS, N_SLOT_WORD] - 1
-    slot = int64(h & uint64(mask))
-    while tb[1][R_SLOT_WORD, slot] != NO:
-        w = tb[1][R_SLOT_WORD, slot]
-        if tb[3][R_SLOT_KEY, slot] == h and spells_kept(t, a, b, cc, tb, w):
-            return w
-        slot = (slot + 1) & mask
-    return NO
+    """Lexicon word id of t[a:b] with hash h, or NO (see `find_word`), among all words."""
+    return find_word(t, a, b, cc, tb, h, tb[2][R_LENGTHS, N_W_STR], kept_only)

@@ -338,7 +338,7 @@ def build_tables() -> Tables:
     masks = _group_masks(groups, phrases)
     n_pt = len(lx.PROJECT_TYPE_KEYWORDS)
     word_list = list(words.index)
-    if not all(w.isascii() for w in word_list):  # `scan.words.spells` compares bytes
+    if not all(w.isascii() for w in word_list):  # `scan.words.spells_bytes` compares bytes
         raise ValueError("lexicon words must be ASCII")
     slot_key, slot_word = _hash_table(word_list)
     arrays = {
