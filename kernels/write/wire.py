@@ -19,6 +19,8 @@ FMT_JSON, FMT_MSGPACK = 0, 1
 _HEX = b"0123456789abcdef"
 HEX = tuple(_HEX)
 TRUE, FALSE, NULL = tuple(b"true"), tuple(b"false"), tuple(b"null")
+_ONES = uint64(0x0101010101010101)  # a byte of 1 in each of a word's eight
+_SPACES = uint64(0x20202020)  # fills a 4-byte word's upper half with bytes needing no escape
 
 
 @jit_inline
@@ -143,11 +145,37 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
 
 @jit_inline
 def needs_escape(t, a, b):
-    """Whether JSON escapes any byte of t[a:b] (a branch-free loop LLVM vectorises)."""
-    found = 0
-    for c in t[a:b]:
-        found |= (c < 32) | (c == 34) | (c == 92)
+    """Whether JSON escapes any byte of t[a:b]: eight bytes at a time, the last word
+    overlapping the one before (see `copy_words`), each tested without a loop over bytes."""
+    n, q = b - a, uint64(a)
+    if n >= 8:
+        last, k, found = uint64(n - 8), uint64(0), uint64(0)
+        while k < last:
+            found |= escape_bits(load_word(t, q + k, 8, False))
+            k += uint64(8)
+        return (found | escape_bits(load_word(t, q + last, 8, False))) != 0
+    if n >= 4:
+        found = escape_bits(load_word(t, q, 4, False) | (_SPACES << uint64(32)))
+        found |= escape_bits(load_word(t, q + uint64(n - 4), 4, False) | (_SPACES << uint64(32)))
+        return found != 0
+    found = uint64(0)
+    for k in range(n):
+        c = t[q + uint64(k)]
+        found |= uint64((c < 32) | (c == 34) | (c == 92))
     return found != 0
+
+
+@jit_inline
+def escape_bits(v):
+    """Non-zero when a byte of the 8-byte word v is below 0x20, '"' or '\\' (whole-word tests
+    of the bit tricks "has less than" and "has zero byte": exact for the word, not per byte)."""
+    high = _ONES * uint64(0x80)
+    below = (v - _ONES * uint64(0x20)) & ~v
+    quote = v ^ (_ONES * uint64(34))
+    slash = v ^ (_ONES * uint64(92))
+    quote = (quote - _ONES) & ~quote
+    slash = (slash - _ONES) & ~slash
+    return (below | quote | slash) & high
 
 
 @jit_inline
@@ -183,16 +211,23 @@ def copy_words(out, pos, src, a, b, lowered):
             at(out, pos + k, lower(c) if lowered else c)
 
 
-_ONES = uint64(0x0101010101010101)
-
-
 @jit_inline
 def load_word(src, p, size, lowered):
-    """`size` bytes from src[p:], little-endian (LLVM makes it one load), A-Z lowered in all
-    bytes at once if asked: a byte below 0x80 in A-Z gains 0x20."""
-    v = uint64(0)
-    for k in range(size):
-        v |= uint64(src[p + uint64(k)]) << uint64(8 * k)
+    """`size` (8 or 4) bytes from src[p:], little-endian, A-Z lowered in all bytes at once if
+    asked: a byte below 0x80 in A-Z gains 0x20. Written out byte by byte with no loop, so
+    LLVM folds the bytes into one load before anything else sees them (from a loop that is
+    unrolled only after inlining, its vectorizer made some twenty instructions of it)."""
+    b0, b1, b2, b3 = (
+        uint64(src[p]),
+        uint64(src[p + uint64(1)]),
+        uint64(src[p + uint64(2)]),
+        uint64(src[p + uint64(3)]),
+    )
+    v = b0 | (b1 << uint64(8)) | (b2 << uint64(16)) | (b3 << uint64(24))
+    if size == 8:
+        b4, b5 = uint64(src[p + uint64(4)]), uint64(src[p + uint64(5)])
+        b6, b7 = uint64(src[p + uint64(6)]), uint64(src[p + uint64(7)])
+        v |= (b4 << uint64(32)) | (b5 << uint64(40)) | (b6 << uint64(48)) | (b7 << uint64(56))
     if lowered:
         low7 = v & (_ONES * uint64(0x7F))
         from_a = low7 + _ONES * uint64(0x80 - 65)  # high bit: at least 'A'
@@ -203,8 +238,17 @@ def load_word(src, p, size, lowered):
 
 @jit_inline
 def store_word(out, p, v, size):
-    for k in range(size):
-        out[p + uint64(k)] = (v >> uint64(8 * k)) & uint64(0xFF)
+    """The low `size` (8 or 4) bytes of v to out[p:], written out with no loop (see
+    `load_word`)."""
+    out[p] = v & uint64(0xFF)
+    out[p + uint64(1)] = (v >> uint64(8)) & uint64(0xFF)
+    out[p + uint64(2)] = (v >> uint64(16)) & uint64(0xFF)
+    out[p + uint64(3)] = (v >> uint64(24)) & uint64(0xFF)
+    if size == 8:
+        out[p + uint64(4)] = (v >> uint64(32)) & uint64(0xFF)
+        out[p + uint64(5)] = (v >> uint64(40)) & uint64(0xFF)
+        out[p + uint64(6)] = (v >> uint64(48)) & uint64(0xFF)
+        out[p + uint64(7)] = (v >> uint64(56)) & uint64(0xFF)
 
 
 @jit_inline
