@@ -179,8 +179,9 @@ def story_scan(t, n, cc, tb, scr):
 
 @jit_inline
 def tok_mask(scr, n_tok, i):
-    """Class bits of story token i, 0 outside the tokens."""
-    if i < 0 or i >= n_tok:
+    """Class bits of story token i, 0 outside the tokens (a negative i is past them too,
+    compared unsigned: one test, not two, in the machine's most frequent read)."""
+    if uint64(i) >= uint64(n_tok):
         return int64(0)
     lo = int64(scr[STK_LO, uint64(i)]) & 0xFFFFFFFF
     return lo | (int64(scr[STK_HI, uint64(i)] & 0xFFFF) << 32)
