@@ -20,7 +20,7 @@ from ..tables.rows import (
     R_STR_OFF,
     R_W_STR,
 )
-from .text import char_at, lower
+from .text import char_at, load_word, lower
 
 
 @jit_inline
@@ -54,15 +54,33 @@ def spells(t, a, b, cc, tb, word, kept_only):
 
 @jit_inline
 def spells_bytes(t, a, b, tb, word):
-    """Whether t[a:b] lowered spells `word` (the words are ASCII)."""
+    """Whether t[a:b] lowered spells `word` (the words are ASCII and lower case). Compared a
+    word at a time, the last one overlapping the one before, as `write.wire.copy_words`
+    copies: a lexicon word is mostly a short one, read in two loads of each side."""
     i = uint64(tb[1][R_W_STR, uint64(word)])
     s = tb[2][R_STR_OFF, i]
-    if tb[2][R_STR_OFF, i + uint64(1)] - s != b - a:
+    n = b - a
+    if tb[2][R_STR_OFF, i + uint64(1)] - s != n:
         return False
-    for k in range(b - a):
-        if lower(t[uint64(a + k)]) != tb[0][R_STR_DATA, uint64(s + k)]:
+    data, p, q = tb[0][R_STR_DATA], uint64(a), uint64(s)
+    if n >= 8:
+        last, k = uint64(n - 8), uint64(0)
+        while k < last:
+            if load_word(t, p + k, 8, True) != load_word(data, q + k, 8, False):
+                return False
+            k += uint64(8)
+        return load_word(t, p + last, 8, True) == load_word(data, q + last, 8, False)
+    if n >= 4:
+        last = uint64(n - 4)
+        if load_word(t, p, 4, True) != load_word(data, q, 4, False):
             return False
-    return True
+        return load_word(t, p + last, 4, True) == load_word(data, q + last, 4, False)
+    if n >= 2:
+        last = uint64(n - 2)
+        if load_word(t, p, 2, True) != load_word(data, q, 2, False):
+            return False
+        return load_word(t, p + last, 2, True) == load_word(data, q + last, 2, False)
+    return lower(t[p]) == data[q]
 
 
 @jit

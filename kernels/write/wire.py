@@ -11,7 +11,7 @@ from __future__ import annotations
 from numba import int64, uint64
 
 from .._jit import jit, jit_inline
-from ..scan.text import lower
+from ..scan.text import ONES, load_word, lower
 from ..scan.tokens import escaped_extra
 from ..tables.rows import R_JSON_DATA, R_JSON_OFF, R_MILLI_BITS, R_MP_DATA, R_MP_OFF
 
@@ -19,7 +19,6 @@ FMT_JSON, FMT_MSGPACK = 0, 1
 _HEX = b"0123456789abcdef"
 HEX = tuple(_HEX)
 TRUE, FALSE, NULL = tuple(b"true"), tuple(b"false"), tuple(b"null")
-_ONES = uint64(0x0101010101010101)  # a byte of 1 in each of a word's eight
 _SPACES = uint64(0x20202020)  # fills a 4-byte word's upper half with bytes needing no escape
 
 
@@ -169,12 +168,12 @@ def needs_escape(t, a, b):
 def escape_bits(v):
     """Non-zero when a byte of the 8-byte word v is below 0x20, '"' or '\\' (whole-word tests
     of the bit tricks "has less than" and "has zero byte": exact for the word, not per byte)."""
-    high = _ONES * uint64(0x80)
-    below = (v - _ONES * uint64(0x20)) & ~v
-    quote = v ^ (_ONES * uint64(34))
-    slash = v ^ (_ONES * uint64(92))
-    quote = (quote - _ONES) & ~quote
-    slash = (slash - _ONES) & ~slash
+    high = ONES * uint64(0x80)
+    below = (v - ONES * uint64(0x20)) & ~v
+    quote = v ^ (ONES * uint64(34))
+    slash = v ^ (ONES * uint64(92))
+    quote = (quote - ONES) & ~quote
+    slash = (slash - ONES) & ~slash
     return (below | quote | slash) & high
 
 
@@ -209,31 +208,6 @@ def copy_words(out, pos, src, a, b, lowered):
         for k in range(n):
             c = src[q + uint64(k)]
             at(out, pos + k, lower(c) if lowered else c)
-
-
-@jit_inline
-def load_word(src, p, size, lowered):
-    """`size` (8 or 4) bytes from src[p:], little-endian, A-Z lowered in all bytes at once if
-    asked: a byte below 0x80 in A-Z gains 0x20. Written out byte by byte with no loop, so
-    LLVM folds the bytes into one load before anything else sees them (from a loop that is
-    unrolled only after inlining, its vectorizer made some twenty instructions of it)."""
-    b0, b1, b2, b3 = (
-        uint64(src[p]),
-        uint64(src[p + uint64(1)]),
-        uint64(src[p + uint64(2)]),
-        uint64(src[p + uint64(3)]),
-    )
-    v = b0 | (b1 << uint64(8)) | (b2 << uint64(16)) | (b3 << uint64(24))
-    if size == 8:
-        b4, b5 = uint64(src[p + uint64(4)]), uint64(src[p + uint64(5)])
-        b6, b7 = uint64(src[p + uint64(6)]), uint64(src[p + uint64(7)])
-        v |= (b4 << uint64(32)) | (b5 << uint64(40)) | (b6 << uint64(48)) | (b7 << uint64(56))
-    if lowered:
-        low7 = v & (_ONES * uint64(0x7F))
-        from_a = low7 + _ONES * uint64(0x80 - 65)  # high bit: at least 'A'
-        past_z = low7 + _ONES * uint64(0x80 - 91)  # high bit: past 'Z'
-        v |= (from_a & ~past_z & ~v & (_ONES * uint64(0x80))) >> uint64(2)
-    return v
 
 
 @jit_inline
