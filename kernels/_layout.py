@@ -27,7 +27,7 @@ MARK_TECH_LO, MARK_TECH_HI, MARK_FEAT_LO, MARK_FEAT_HI = 0, 1, 2, 3
 MARK_ROWS = 4
 # Rows of `scr`.
 TOK_WORD, TOK_FLAGS, WORD_START, WORD_PATTERNS, ESC_POS, ESC_CUM = 0, 1, 2, 3, 4, 5
-STK_S, STK_E, STK_LO, STK_HI = 6, 7, 8, 9  # story tokens: span, class bits 0-31, 32+ | gap
+STK_S, STK_E, STK_LO, STK_HI = 6, 7, 8, 9  # story tokens: span, class bits 0-31, 32+ | gap before
 SCR_ROWS = 10
 # Bits of TOK_FLAGS.
 ENDS_SENTENCE, ENDS_CLAUSE, NEGATED = 1, 2, 4

@@ -6,7 +6,8 @@ A token is a run of word characters (alphanumeric or '_'), joined across a '-' o
 apostrophe with a word character on both sides. Each gets its byte span, its class bits
 (the lexicon's story column: `scan.tokens.scan` hands over its word run's probe, else one
 probe here; else digits, "'s", "-ly" and a final 's' decide) and the kind of gap after it, in
-`scr` rows STK_*: bits 0-31 in STK_LO, bits 32+ and the gap (<< 16) in STK_HI.
+`scr` rows STK_*: bits 0-31 in STK_LO, bits 32+ and the gap before the token (<< 16) in
+STK_HI; the gap after the last token n - 1 is in column n's STK_HI.
 """
 
 from __future__ import annotations
@@ -48,18 +49,19 @@ def story_word(t, a, b, cc, tb, w):
                 break
             h = step(h, t[p])
         w = lookup(t, a, b, cc, tb, h, False) if ascii_only else NO
-    return tb[2][R_W_STORY, w] if w != NO else int64(0)
+    return tb[2][R_W_STORY, uint64(w)] if w != NO else int64(0)
 
 
 @jit_inline
 def classify(t, a, b, cc, tb, w):
     """Class bits of token t[a:b] (see `_story_tokens.classify`; w as in `story_word`)."""
     # (unsigned indices: no wrap-around test for a negative one)
-    last, before = lower(t[uint64(b - 1)]), t[uint64(b - 2)] if b - a >= 2 else 0
+    last = lower(t[uint64(b - 1)])
     ends_s = C_ENDS_S if last == 115 else 0
     mask = story_word(t, a, b, cc, tb, w)
     if mask:
         return mask | ends_s
+    before = t[uint64(b - 2)] if b - a >= 2 else 0
     digits = True  # (a word with a non-ASCII byte is no number)
     for p in range(a, b):
         if t[uint64(p)] < 48 or t[uint64(p)] > 57:
@@ -85,12 +87,13 @@ def characters(t, a, b):
 
 
 @jit_inline
-def put_token(scr, k, a, b, mask):
+def put_token(scr, k, a, b, mask, gap):
+    """Token k: its span, its class bits and the gap before it."""
     lo = mask & 0xFFFFFFFF
     u = uint64(k)  # (no wrap-around test for a negative index)
     scr[STK_S, u], scr[STK_E, u] = a, b
     scr[STK_LO, u] = lo - (int64(1) << 32) if lo >= (int64(1) << 31) else lo
-    scr[STK_HI, u] = mask >> 32
+    scr[STK_HI, u] = (mask >> 32) | (gap << 16)
 
 
 @jit_inline
@@ -123,23 +126,20 @@ def story_step(t, p, n, b, cp, k, word, space, cc, tb, scr, st, w):
 
     A token's hash, characters and ASCII-ness are only needed when it closes, and then only
     for a probe or an '-ly' word: the state holds none of them, so the scan's loop over a
-    word's bytes updates no story state at all."""
+    word's bytes updates no story state at all. The gap is stored with the token after it
+    (no store when a token opens, only when it closes)."""
     ts, gap, count = st
     if word:
-        if ts < 0:
-            if count > 0:
-                scr[STK_HI, uint64(count - 1)] |= gap << 16
-            ts = p
-        return ts, gap, count
+        return ts if ts >= 0 else p, gap, count
     if ts >= 0 and (b == 45 or b == 39) and word_at(t, p + 1, n, cc):
         return ts, gap, count
     if ts >= 0:
-        put_token(scr, count, ts, p, classify(t, ts, p, cc, tb, w))
+        put_token(scr, count, ts, p, classify(t, ts, p, cc, tb, w), gap)
         ts, gap, count = -1, G_SPACE, count + 1
     if p < n and gap != G_SENT and not (space and cp != 10):  # (a space changes no gap)
         gap = gap_kind(t, p, k, n, cp, cc, gap)
-    elif p >= n and count > 0:
-        scr[STK_HI, uint64(count - 1)] |= gap << 16
+    elif p >= n:  # the gap after the last token (the columns outnumber the tokens)
+        scr[STK_HI, uint64(count)] = gap << 16
     return ts, gap, count
 
 
@@ -189,6 +189,7 @@ def tok_mask(scr, n_tok, i):
 
 @jit_inline
 def tok_gap(scr, i):
-    """The gap after token i (i a token: never negative, so the index is unsigned and
-    numba adds no wrap-around for a negative one to the machine's hottest load)."""
-    return scr[STK_HI, uint64(i)] >> 16
+    """The gap after token i, stored with token i + 1 (i a token: never negative, so the
+    index is unsigned and numba adds no wrap-around for a negative one to the machine's
+    hottest load)."""
+    return scr[STK_HI, uint64(i + 1)] >> 16
