@@ -318,15 +318,21 @@ def run(t, scr, rec, g):
 @jit_inline
 def dedupe(t, rec, row_s, row_e, count):
     """Drop repeats (A-Z case-insensitive) in place, or-ing `primary` into the first."""
-    kept = 0
     # a bit per (length, first byte) bucket of the kept items: a new item in an empty
-    # bucket, most of them, is no repeat and needs no comparison
+    # bucket, most of them, is no repeat and needs no comparison. The items before the
+    # first one whose bucket is taken stay as they are: a loop that only reads finds it.
     # (unsigned indices: numba adds no wrap-around for a negative one to each access)
-    buckets = int64(0)
-    for j in range(count):
+    buckets, kept = int64(0), 0
+    while kept < count:
+        bit = bucket_bit(t, rec, row_s, row_e, kept)
+        if buckets & bit:
+            break
+        buckets |= bit
+        kept += 1
+    for j in range(kept, count):
         a, e = int64(rec[row_s, uint64(j)]), int64(rec[row_e, uint64(j)])
         size, first = (e >> 1) - a, lower(t[uint64(a)])
-        bit = int64(1) << ((size * 7 + first) & 63)
+        bit = bucket_bit(t, rec, row_s, row_e, j)
         seen = False
         if buckets & bit:
             for q in range(kept):
@@ -342,6 +348,14 @@ def dedupe(t, rec, row_s, row_e, count):
             kept += 1
             buckets |= bit
     return kept
+
+
+@jit_inline
+def bucket_bit(t, rec, row_s, row_e, j):
+    """Item j's bucket of `dedupe`: one bit of 64 for its length and first byte, lowered."""
+    a = int64(rec[row_s, uint64(j)])
+    size = (int64(rec[row_e, uint64(j)]) >> 1) - a
+    return int64(1) << ((size * 7 + lower(t[uint64(a)])) & 63)
 
 
 @jit_merged
