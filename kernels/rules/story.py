@@ -5,9 +5,9 @@ A-Z case-insensitively, keeping the first and or-ing `primary`) and their counts
 handlers mirror the reference's one for one (`kernels.story` states the rules).
 The handlers and helpers are `jit_inline`: the machine compiles to one loop, with no call
 per token that passes every array as a bundle of scalars (over half its CPU time, measured).
-Handlers only plan; `run` carries each plan out at one call site per helper, so the large
-ones (`close_np`, `emit_verb`) are inlined once: the GPU kernel, with a copy at each of
-their ~30 call sites, was bound by instruction fetch.
+Handlers only plan; `run` carries each plan out at one call site per helper (two for
+`close_np`: a plan's, and punctuation's), so the large ones are inlined once or twice: the
+GPU kernel, with a copy at each of their ~30 call sites, was bound by instruction fetch.
 """
 
 from __future__ import annotations
@@ -278,8 +278,8 @@ def run(t, scr, rec, g):
 
     A pass plans (a first look, else the state's handler, which may ask for up to three
     more passes), then carries the plan out: the phrase gains token i, closes, and the
-    action follows. Punctuation that ends a phrase, and the end of the text, take a pass of
-    their own that only closes, so `close_np` has this one call site.
+    action follows. Punctuation that ends a phrase closes it at once; the end of the text
+    takes a pass of its own that only closes.
     """
     n, i, tries = g[M_STORY_TOK], g[G_START], 0
     step = STEP_TOKEN if i < n else STEP_CLOSE
@@ -305,9 +305,9 @@ def run(t, scr, rec, g):
             step = STEP_HANDLER
         elif i >= n:
             break
-        elif step != STEP_CLOSE and apply_gap(scr, g, min(max(i, g[G_NEXT] - 1), n - 1)):
-            step = STEP_CLOSE
         else:
+            if apply_gap(scr, g, min(max(i, g[G_NEXT] - 1), n - 1)):
+                close_np(t, scr, rec, g)  # (in place of a pass that would only close)
             i, tries, step = max(g[G_NEXT], i + 1), 0, STEP_TOKEN
             if i < n:
                 g[G_NEXT] = i + 1
