@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numba
 from numba.core import types
+from numba.core.extending import overload
 from numba.core.registry import CPUDispatcher
 
 _HERE = Path(__file__).parent
@@ -104,3 +105,20 @@ jit_inline = _njit(forceinline=True)
 # into its caller's numba IR, so it adds no module that links and re-optimises the whole
 # tree below it once more.
 jit_merged = _njit(inline="always")
+
+
+def on_gpu() -> bool:
+    """Whether the compiled code that calls this runs on the GPU: a constant of each target,
+    for the few helpers whose best form differs (the CPU folds eight byte loads into one
+    unaligned load; a GPU thread cannot make an unaligned one and keeps a loop of bytes)."""
+    return False
+
+
+@overload(on_gpu, target="cpu")
+def _on_cpu_target() -> Callable[[], bool]:
+    return lambda: False
+
+
+@overload(on_gpu, target="cuda")
+def _on_cuda_target() -> Callable[[], bool]:
+    return lambda: True

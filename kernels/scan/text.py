@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numba import int64, uint64
 
-from .._jit import jit, jit_inline
+from .._jit import jit, jit_inline, on_gpu
 from ..tables.build import CHAR_ALNUM, CHAR_SPACE, FNV_PRIME
 from ..tables.rows import R_LIT_DATA, R_LIT_OFF
 
@@ -25,10 +25,15 @@ ONES = uint64(0x0101010101010101)  # a byte of 1 in each of a word's eight
 
 @jit_inline
 def load_word(src, p, size, lowered):
-    """`size` (8, 4 or 2) bytes from src[p:], little-endian, A-Z lowered in all bytes at once
-    if asked: a byte below 0x80 in A-Z gains 0x20. Written out byte by byte with no loop, so
-    LLVM folds the bytes into one load before anything else sees them (from a loop that is
-    unrolled only after inlining, its vectorizer made some twenty instructions of it)."""
+    """`size` (8, 4 or 2) bytes from src[p:], little-endian, A-Z lowered if asked. Written
+    out byte by byte with no loop, so LLVM folds the bytes into one load before anything
+    else sees them (from a loop that is unrolled only after inlining, its vectorizer made
+    some twenty instructions of it). The GPU keeps the loop (`on_gpu`)."""
+    if on_gpu():
+        v = uint64(0)
+        for k in range(size):
+            v |= uint64(src[p + uint64(k)]) << uint64(8 * k)
+        return lowered_word(v) if lowered else v
     v = uint64(src[p]) | (uint64(src[p + uint64(1)]) << uint64(8))
     if size >= 4:
         b2, b3 = uint64(src[p + uint64(2)]), uint64(src[p + uint64(3)])
@@ -37,12 +42,17 @@ def load_word(src, p, size, lowered):
         b4, b5 = uint64(src[p + uint64(4)]), uint64(src[p + uint64(5)])
         b6, b7 = uint64(src[p + uint64(6)]), uint64(src[p + uint64(7)])
         v |= (b4 << uint64(32)) | (b5 << uint64(40)) | (b6 << uint64(48)) | (b7 << uint64(56))
-    if lowered:
-        low7 = v & (ONES * uint64(0x7F))
-        from_a = low7 + ONES * uint64(0x80 - 65)  # high bit: at least 'A'
-        past_z = low7 + ONES * uint64(0x80 - 91)  # high bit: past 'Z'
-        v |= (from_a & ~past_z & ~v & (ONES * uint64(0x80))) >> uint64(2)
-    return v
+    return lowered_word(v) if lowered else v
+
+
+@jit_inline
+def lowered_word(v):
+    """The word v with A-Z lowered in all its bytes at once: a byte below 0x80 in A-Z gains
+    0x20."""
+    low7 = v & (ONES * uint64(0x7F))
+    from_a = low7 + ONES * uint64(0x80 - 65)  # high bit: at least 'A'
+    past_z = low7 + ONES * uint64(0x80 - 91)  # high bit: past 'Z'
+    return v | ((from_a & ~past_z & ~v & (ONES * uint64(0x80))) >> uint64(2))
 
 
 @jit_inline

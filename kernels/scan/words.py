@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from numba import int64, uint64
 
-from .._jit import jit, jit_inline
+from .._jit import jit, jit_inline, on_gpu
 from .._layout import NO
 from ..tables.build import CHAR_ALNUM
 from ..tables.rows import (
@@ -63,6 +63,11 @@ def spells_bytes(t, a, b, tb, word):
     if tb[2][R_STR_OFF, i + uint64(1)] - s != n:
         return False
     data, p, q = tb[0][R_STR_DATA], uint64(a), uint64(s)
+    if on_gpu():  # (see `load_word`)
+        for k in range(n):
+            if lower(t[p + uint64(k)]) != data[q + uint64(k)]:
+                return False
+        return True
     if n >= 8:
         last, k = uint64(n - 8), uint64(0)
         while k < last:

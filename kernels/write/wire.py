@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from numba import int64, uint64
 
-from .._jit import jit, jit_inline
+from .._jit import jit, jit_inline, on_gpu
 from ..scan.text import ONES, load_word, lower
 from ..scan.tokens import escaped_extra
 from ..tables.rows import R_JSON_DATA, R_JSON_OFF, R_MILLI_BITS, R_MP_DATA, R_MP_OFF
@@ -146,6 +146,11 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
 def needs_escape(t, a, b):
     """Whether JSON escapes any byte of t[a:b]: eight bytes at a time, the last word
     overlapping the one before (see `copy_words`), each tested without a loop over bytes."""
+    if on_gpu():  # (see `load_word`)
+        seen = 0
+        for c in t[a:b]:
+            seen |= (c < 32) | (c == 34) | (c == 92)
+        return seen != 0
     n, q = b - a, uint64(a)
     if n >= 8:
         last, k, found = uint64(n - 8), uint64(0), uint64(0)
@@ -213,7 +218,11 @@ def copy_words(out, pos, src, a, b, lowered):
 @jit_inline
 def store_word(out, p, v, size):
     """The low `size` (8 or 4) bytes of v to out[p:], written out with no loop (see
-    `load_word`)."""
+    `load_word`; the GPU keeps a loop)."""
+    if on_gpu():
+        for k in range(size):
+            out[p + uint64(k)] = (v >> uint64(8 * k)) & uint64(0xFF)
+        return
     out[p] = v & uint64(0xFF)
     out[p + uint64(1)] = (v >> uint64(8)) & uint64(0xFF)
     out[p + uint64(2)] = (v >> uint64(16)) & uint64(0xFF)
