@@ -4,7 +4,7 @@
 
 - cuts whitespace chunks into tokens (word characters, '-', '_', A-Z lowered) and looks
   each up with one probe of the lexicon's open-addressing table (FNV-1a 64, confirmed
-  byte for byte), with the chunk's sentence and clause flags;
+  against the word's bytes), with the chunk's sentence and clause flags;
 - looks up each word run, and each hyphen-joined pair of runs, as a data-flow or legacy
   tech keyword (whole words, plural 's' allowed: the table holds both spellings), and
   records the run's start when a legacy pattern can begin with its word;
