@@ -1,6 +1,7 @@
 """The lexicon probe: one open-addressing table (FNV-1a 64 of the A-Z-lowered bytes, a hit
-confirmed against the word's bytes) that holds the rules' words and the user story's alike, so a word
-run the scan looks up once gives both its rules roles and its story classes.
+confirmed against the word's bytes) that holds the rules' words and the user story's
+alike, so a word run the scan looks up once gives both its rules roles and its story
+classes.
 """
 
 from __future__ import annotations
