@@ -145,7 +145,7 @@ def find_persona(scr, g, n):
 
 
 # Passes of `run` over a token: the first look, the handler again (which a plain word of
-# the phrase the handler just opened skips), a close on its own.
+# the phrase the handler just opened skips), and the close at the end of the text.
 STEP_TOKEN, STEP_HANDLER, STEP_CLOSE = 0, 1, 2
 ASK_HANDLER = -1  # a first look's `before` when the state's handler must decide
 
@@ -324,20 +324,20 @@ def dedupe(t, rec, row_s, row_e, count):
     # (unsigned indices: numba adds no wrap-around for a negative one to each access)
     buckets, kept = int64(0), 0
     while kept < count:
-        bit = bucket_bit(t, rec, row_s, row_e, kept)
+        _, _, size, first = item_key(t, rec, row_s, row_e, kept)
+        bit = bucket_bit(size, first)
         if buckets & bit:
             break
         buckets |= bit
         kept += 1
     for j in range(kept, count):
-        a, e = int64(rec[row_s, uint64(j)]), int64(rec[row_e, uint64(j)])
-        size, first = (e >> 1) - a, lower(t[uint64(a)])
-        bit = bucket_bit(t, rec, row_s, row_e, j)
+        a, e, size, first = item_key(t, rec, row_s, row_e, j)
+        bit = bucket_bit(size, first)
         seen = False
         if buckets & bit:
             for q in range(kept):
-                c, f = int64(rec[row_s, uint64(q)]), int64(rec[row_e, uint64(q)])
-                if (f >> 1) - c != size or lower(t[uint64(c)]) != first:
+                c, f, other_size, other_first = item_key(t, rec, row_s, row_e, q)
+                if other_size != size or other_first != first:
                     continue
                 if same_lower(t, c, f >> 1, a, e >> 1):
                     rec[row_e, uint64(q)] = f | (e & 1)
@@ -351,11 +351,17 @@ def dedupe(t, rec, row_s, row_e, count):
 
 
 @jit_inline
-def bucket_bit(t, rec, row_s, row_e, j):
-    """Item j's bucket of `dedupe`: one bit of 64 for its length and first byte, lowered."""
-    a = int64(rec[row_s, uint64(j)])
-    size = (int64(rec[row_e, uint64(j)]) >> 1) - a
-    return int64(1) << ((size * 7 + lower(t[uint64(a)])) & 63)
+def item_key(t, rec, row_s, row_e, j):
+    """Item j of `dedupe`: its start, its end * 2 + primary, its length and its first byte,
+    lowered."""
+    a, e = int64(rec[row_s, uint64(j)]), int64(rec[row_e, uint64(j)])
+    return a, e, (e >> 1) - a, lower(t[uint64(a)])
+
+
+@jit_inline
+def bucket_bit(size, first):
+    """An item's bucket of `dedupe`: one bit of 64 for its length and first byte."""
+    return int64(1) << ((size * 7 + first) & 63)
 
 
 @jit_merged

@@ -77,16 +77,19 @@ def spells_bytes(t, a, b, tb, word):
             k += uint64(8)
         return load_word(t, p + last, 8, True) == load_word(data, q + last, 8, False)
     if n >= 4:
-        last = uint64(n - 4)
-        if load_word(t, p, 4, True) != load_word(data, q, 4, False):
-            return False
-        return load_word(t, p + last, 4, True) == load_word(data, q + last, 4, False)
+        return same_ends(t, p, data, q, uint64(n - 4), 4)
     if n >= 2:
-        last = uint64(n - 2)
-        if load_word(t, p, 2, True) != load_word(data, q, 2, False):
-            return False
-        return load_word(t, p + last, 2, True) == load_word(data, q + last, 2, False)
+        return same_ends(t, p, data, q, uint64(n - 2), 2)
     return lower(t[p]) == data[q]
+
+
+@jit_inline
+def same_ends(t, p, data, q, last, size):
+    """Whether t[p:] lowered and data[q:] agree in the `size` bytes at 0 and at `last` (for
+    a span of last + size bytes, the two words overlap or meet: every byte is compared)."""
+    if load_word(t, p, size, True) != load_word(data, q, size, False):
+        return False
+    return load_word(t, p + last, size, True) == load_word(data, q + last, size, False)
 
 
 @jit

@@ -146,19 +146,14 @@ def put_text(out, pos, w, t, a, b, lowered, fmt, scr, n_esc):
 def needs_escape(t, a, b):
     """Whether JSON escapes any byte of t[a:b]: eight bytes at a time, the last word
     overlapping the one before (see `copy_words`), each tested without a loop over bytes."""
-    if on_gpu():  # (see `load_word`)
-        seen = 0
-        for c in t[a:b]:
-            seen |= (c < 32) | (c == 34) | (c == 92)
-        return seen != 0
     n, q = b - a, uint64(a)
-    if n >= 8:
+    if n >= 8 and not on_gpu():  # (the GPU keeps the loop of bytes below: see `load_word`)
         last, k, found = uint64(n - 8), uint64(0), uint64(0)
         while k < last:
             found |= escape_bits(load_word(t, q + k, 8, False))
             k += uint64(8)
         return (found | escape_bits(load_word(t, q + last, 8, False))) != 0
-    if n >= 4:
+    if n >= 4 and not on_gpu():
         found = escape_bits(load_word(t, q, 4, False) | (_SPACES << uint64(32)))
         found |= escape_bits(load_word(t, q + uint64(n - 4), 4, False) | (_SPACES << uint64(32)))
         return found != 0
