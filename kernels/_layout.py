@@ -39,6 +39,7 @@ M_WELL_FORMED, M_FLAT_FEATURES, M_OUT_LEN, M_STARTS, M_ESC = 16, 17, 18, 19, 20
 # the user story: token count, persona and benefit byte spans (NO: none), list lengths
 M_STORY_TOK, M_PERSONA_S, M_PERSONA_E, M_BENEFIT_S, M_BENEFIT_E = 21, 22, 23, 24, 25
 M_STORY_ACT, M_STORY_ENT = 26, 27
+STORY_META_END = 28  # columns M_STORY_TOK up to here: the story's results for the writer
 # registers of the story state machine (see kernels/_story_machine.py for their meaning)
 G_STATE, G_PRIMARY, G_IMP_OK, G_REDO, G_NEXT, G_COMMA, G_START = 28, 29, 30, 31, 32, 33, 34
 G_NP_START, G_NP_END, G_NP_ROLE, G_NP_WORDS, G_NP_NEG, G_NP_PRIMARY = 35, 36, 37, 38, 39, 40
@@ -55,6 +56,6 @@ NO = -1
 # block is written). bench/kernels.py's `--story-cost` uses it to time what the story costs.
 PARSE_NO_STORY = 1 << 8
 # Another: cut the story tokens in a pass of their own in `story_one`, not in the scan (the
-# GPU: at 1M intents on an H200, 2.8M/s so against 2.6M/s with them in the rules kernel).
+# GPU, where a launch of one wave runs the story beside the rules, not after them).
 PARSE_STORY_APART = 1 << 9
 PARSE_FLAGS = PARSE_NO_STORY | PARSE_STORY_APART

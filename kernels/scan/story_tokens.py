@@ -1,6 +1,6 @@
 """User-story tokens, the twin of `kernels._story_tokens`: cut by `story_step` one character at
 a time, inside `scan.tokens.scan`'s one pass or in a pass of their own (`story_scan`, which
-the GPU runs in its second kernel), and read back by the story machine.
+a GPU launch of one wave runs in its story kernel), and read back by the story machine.
 
 A token is a run of word characters (alphanumeric or '_'), joined across a '-' or an ASCII
 apostrophe with a word character on both sides. Each gets its byte span, its class bits
