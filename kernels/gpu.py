@@ -64,7 +64,7 @@ THREADS_PER_BLOCK = 0
 # It also runs the story beside the rules (H200, 10k: 1.53-1.57M/s, the story 8-9 % of it,
 # against 1.33-1.40M/s and 23-24 % one after the other); a larger one runs them in turn,
 # and its rules' scan cuts the story tokens, as the CPU's does (H200, 1M intents, the
-# kernels' time: story 42 -> 21 ms, rules 62 -> 72 ms; one pass over the bytes, not two).
+# kernels' time: story 42 -> 21 ms, rules 66 -> 72 ms; one pass over the bytes, not two).
 LONGEST_FIRST_FROM = 2 * 256
 MAX_REGISTERS = 0  # per thread of the parse kernels; 0: the compiler's choice (bench knob)
 
@@ -306,14 +306,14 @@ class DeviceContext:
             if several_waves:
                 lengths = -lengths
             g.order = cp.argsort(lengths).astype(cp.int32)  # similar lengths share a warp
+            # the GPU full, the rules' scan cuts the story tokens; else the story kernel does
+            flags = parse_fmt if several_waves else parse_fmt | PARSE_STORY_APART
+            args = (*g.inputs, g.order, dlabel, *self.tables, flags, *g.work, g.meta)
             rules, story, size = self.parse_kernels
-            if several_waves:  # the GPU is full: the rules' scan cuts the story tokens too
-                args = (*g.inputs, g.order, dlabel, *self.tables, parse_fmt, *g.work, g.meta)
+            if several_waves:  # one kernel after the other
                 self._launch(rules, n, stream, args)
                 self._launch(story, n, stream, args)
             else:  # the rules and the story side by side on SMs that would idle
-                parse_fmt |= PARSE_STORY_APART
-                args = (*g.inputs, g.order, dlabel, *self.tables, parse_fmt, *g.work, g.meta)
                 side = self.story_streams[lane]
                 side.wait_event(_marked(stream))
                 self._launch(story, n, side, args)
