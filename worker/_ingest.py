@@ -122,13 +122,16 @@ class Ingest:
 
     def _apply_backpressure(self) -> None:
         fill = self.fill_ratio()
+        was_paused = self.paused
         if not self.paused and fill >= HIGH_WATER:
             self.paused = True
-            log.debug("ring at %.0f%%: pausing fetches", fill * 100)
         elif self.paused and fill <= LOW_WATER:
             self.paused = False
-            log.debug("ring at %.0f%%: resuming fetches", fill * 100)
         self.sync_pause()
+        if self.paused != was_paused:  # the count is the consumer's own paused set
+            verb = "pausing" if self.paused else "resuming"
+            log.debug("ring at %.0f%%: %s fetches (%d partitions paused)", fill * 100, verb,
+                      len(self.consumer.paused()))  # fmt: skip
 
     def sync_pause(self) -> None:
         """Keep the consumer's paused set equal to what backpressure wants (also after a
