@@ -8,13 +8,23 @@ from pathlib import Path
 
 
 def commit() -> str:
-    """The short commit of the checkout the benches run from ("unknown" outside git)."""
-    try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=Path(__file__).parent)  # fmt: skip
-    except OSError:
+    """The short commit of the checkout the benches run from, with "+modified" when its files
+    differ from that commit (uncommitted edits, or a copy of a working tree run on another
+    machine over an older clone); "unknown" outside git."""
+    here = Path(__file__).parent
+    head = _git(here, "rev-parse", "--short", "HEAD")
+    if not head:
         return "unknown"
-    return done.stdout.strip() or "unknown"
+    return f"{head}+modified" if _git(here, "status", "--porcelain") else head
+
+
+def _git(cwd: Path, *args: str) -> str:
+    """What a git command printed, stripped; "" when it failed or git is missing."""
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=cwd)
+    except OSError:
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def cpu_model() -> str:
