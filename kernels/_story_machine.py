@@ -81,7 +81,9 @@ def _keep_entity(m: Machine) -> bool:
     # "plan my week" names a thing; "every night", "for a month" say when
     if t.masks[last] & st.C_TIME and (m.np_role != R_DOBJ or m.np_det):
         return False
-    return st.lower(m.text[t.starts[first] : t.ends[last]]) != m.persona
+    start, end = t.starts[first], t.ends[last]
+    # (A-Z lowering keeps the length: a span of another length is not the persona)
+    return end - start != len(m.persona) or st.lower(m.text[start:end]) != m.persona
 
 
 def close_np(m: Machine) -> None:

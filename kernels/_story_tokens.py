@@ -9,6 +9,7 @@ The class table is compiled once, at import, from `kernels._story_words`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from . import _story_words as sw
@@ -162,6 +163,7 @@ def lower(word: str) -> str:
     return word.translate(_ASCII_LOWER)
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of the word, and words repeat across texts
 def classify(word: str) -> int:
     """The class bitmask of one lowercased token."""
     ends_s = C_ENDS_S if word.endswith("s") else 0
@@ -194,21 +196,18 @@ def _gap_kind(text: str, start: int, end: int) -> int:
 
 def tokenize(text: str) -> Tokens:
     """Split `text` into tokens; spans index `text`, gaps describe what follows each token."""
-    toks = Tokens([], [], [], [], [])
     n = len(text)
     lowered = lower(text)  # once for the whole text: A-Z lowering keeps every offset
     # a run of word characters (`str.isalnum` or '_'), joined across a single '-' or "'"
     # between word characters: the same tokens as the byte kernels' story pass
-    for m in _TOKEN.finditer(text):
-        start, end = m.span()
-        word = lowered[start:end]
-        toks.starts.append(start)
-        toks.ends.append(end)
-        toks.words.append(word)
-        toks.masks.append(classify(word))
-    for k, end in enumerate(toks.ends):
-        nxt = toks.starts[k + 1] if k + 1 < len(toks.starts) else n
+    spans = [m.span() for m in _TOKEN.finditer(text)]
+    starts = [start for start, _ in spans]
+    ends = [end for _, end in spans]
+    words = [lowered[start:end] for start, end in spans]
+    gaps = []
+    nexts = [*starts[1:], n] if starts else []  # where the gap after each token ends
+    for end, nxt in zip(ends, nexts, strict=True):
         # most gaps are one space
         single_space = nxt == end + 1 and text[end] == " "
-        toks.gaps.append(G_SPACE if single_space else _gap_kind(text, end, nxt))
-    return toks
+        gaps.append(G_SPACE if single_space else _gap_kind(text, end, nxt))
+    return Tokens(starts, ends, words, [classify(word) for word in words], gaps)
