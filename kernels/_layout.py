@@ -39,7 +39,7 @@ M_WELL_FORMED, M_FLAT_FEATURES, M_OUT_LEN, M_STARTS, M_ESC = 16, 17, 18, 19, 20
 # the user story: token count, persona and benefit byte spans (NO: none), list lengths
 M_STORY_TOK, M_PERSONA_S, M_PERSONA_E, M_BENEFIT_S, M_BENEFIT_E = 21, 22, 23, 24, 25
 M_STORY_ACT, M_STORY_ENT = 26, 27
-STORY_META_END = 28  # columns M_STORY_TOK up to here: the story's results for the writer
+STORY_META_END = M_STORY_ENT + 1  # M_STORY_TOK up to here: the story's results
 # registers of the story state machine (see kernels/_story_machine.py for their meaning)
 G_STATE, G_PRIMARY, G_IMP_OK, G_REDO, G_NEXT, G_COMMA, G_START = 28, 29, 30, 31, 32, 33, 34
 G_NP_START, G_NP_END, G_NP_ROLE, G_NP_WORDS, G_NP_NEG, G_NP_PRIMARY = 35, 36, 37, 38, 39, 40
