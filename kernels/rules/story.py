@@ -111,6 +111,7 @@ from .story_np import (
     PRE_CLOSE,
     close_np,
     mask,
+    mask_at,
     np_add,
     perform,
     to_vslot,
@@ -177,7 +178,7 @@ def clause_break(g, benefit_at, state):
 def cue(scr, g, i):
     """Benefit connectives and subordinators, seen in every state. True when consumed: the
     open phrase then closes (the registers set here are ones `close_np` leaves alone)."""
-    k, n = mask(scr, g, i), g[M_STORY_TOK]
+    k, n = mask_at(scr, i), g[M_STORY_TOK]
     if k & C_SO and i > g[G_START] and i + 1 < n:
         skip = 2 if mask(scr, g, i + 1) & C_THAT else 1
         clause_break(g, i + skip, S_CLAUSE)
@@ -223,7 +224,7 @@ def joins(scr, g, i):
     """The plan for token i when it is a plain word inside a phrase, which it only extends
     (most tokens of a text): the same outcome as `cue` and the handler, on one short path
     a GPU warp shares; else (ASK_HANDLER, ...)."""
-    k, s = mask(scr, g, i), g[G_STATE]
+    k, s = mask_at(scr, i), g[G_STATE]
     if s == S_NP and not k & _PLAIN_IN_NP:
         return np_extend(g)
     if s == S_SUBJ and not k & _PLAIN_IN_SUBJ:
@@ -238,7 +239,7 @@ def opens(scr, g, i):
     and the second look would only add the word, the phrase opens with the word in it at
     once (a first look only: a second look counts towards `run`'s limit of four).
     Else (ASK_HANDLER, ...)."""
-    k, s = mask(scr, g, i), g[G_STATE]
+    k, s = mask_at(scr, i), g[G_STATE]
     if s == S_PP and not k & _PLAIN_IN_NP:
         return 0, DO_OPEN_ADD, R_PREP
     if s == S_CLAUSE and not k & _PLAIN_IN_SUBJ:

@@ -90,6 +90,7 @@ from .story_np import (
     is_content,
     joined,
     mask,
+    mask_at,
     subject_verb,
     to_vslot,
     true_subject,
@@ -98,7 +99,7 @@ from .story_np import (
 
 @jit_inline
 def clause(scr, g, i):
-    k = mask(scr, g, i)
+    k = mask_at(scr, i)
     imperative_ok, g[G_IMP_OK] = g[G_IMP_OK], 0
     if k & (C_SUBJ | C_OBJ):
         to_vslot(g)
@@ -119,7 +120,7 @@ def clause(scr, g, i):
 
 @jit_inline
 def subj(scr, g, i):
-    k = mask(scr, g, i)
+    k = mask_at(scr, i)
     words = g[G_NP_WORDS]
     if words == 0 and k & (C_DET | C_NUM):
         g[G_NP_NEG] |= 1 if k & C_NO else 0
@@ -152,7 +153,7 @@ def subj(scr, g, i):
 
 @jit_inline
 def vslot(scr, g, i):
-    k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
+    k, nxt = mask_at(scr, i), mask(scr, g, i + 1)
     if k & (C_FOCUS | C_NEG):
         g[G_ADV_START] = -1
     elif k & C_ADV and not k & C_VB:
@@ -187,7 +188,7 @@ def vslot(scr, g, i):
 
 @jit_inline
 def after_verb(scr, rec, g, i):
-    k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
+    k, nxt = mask_at(scr, i), mask(scr, g, i + 1)
     if k & C_OBJ:
         if g[G_PEND_VERB]:
             demote_wanted(rec, g)
@@ -217,7 +218,7 @@ def after_verb(scr, rec, g, i):
 
 @jit_inline
 def pp(scr, g, i):
-    k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
+    k, nxt = mask_at(scr, i), mask(scr, g, i + 1)
     if k & C_VBG and g[G_PREP_GERUND] and not k & FUNCTION:
         g[G_PRIMARY] = 0
         if nxt & C_VBZ:
@@ -242,7 +243,7 @@ def pp(scr, g, i):
 
 @jit_inline
 def noun_phrase(scr, g, i):
-    k = mask(scr, g, i)
+    k = mask_at(scr, i)
     if g[G_NP_WORDS] == 0 and k & (C_DET | C_NUM) and not k & C_OBJ:
         g[G_NP_NEG] |= 1 if k & C_NO else 0
         g[G_NP_DET] |= 0 if k & C_POSS else 1
@@ -267,7 +268,7 @@ def noun_phrase(scr, g, i):
 @jit_inline
 def np_boundary(scr, g, i):
     """Token i inside a phrase that is no determiner or pronoun: extend it or end it."""
-    k, nxt = mask(scr, g, i), mask(scr, g, i + 1)
+    k, nxt = mask_at(scr, i), mask(scr, g, i + 1)
     role, words = g[G_NP_ROLE], g[G_NP_WORDS]
     if k & C_TO:
         if role == R_WANT and nxt & (C_VB | C_BE):
@@ -291,7 +292,7 @@ def np_boundary(scr, g, i):
     elif (
         words
         and k & C_VBG
-        and not mask(scr, g, g[G_NP_END]) & C_ADJ
+        and not mask_at(scr, g[G_NP_END]) & C_ADJ
         and joined(scr, g, i)
         and (nxt & NP_OPENERS or is_content(nxt))
     ):
@@ -312,7 +313,7 @@ def np_extend(g):
 
 @jit_inline
 def after_np(scr, g, i):
-    k = mask(scr, g, i)
+    k = mask_at(scr, i)
     if k & C_CONJ:
         return 0, DO_COORDINATE, i + 1
     elif g[G_COMMA] and is_content(k):  # coordinate's comma: G_COMMA, 1 here
@@ -338,7 +339,7 @@ def after_np(scr, g, i):
 
 @jit_inline
 def comp(scr, g, i):
-    k = mask(scr, g, i)
+    k = mask_at(scr, i)
     if k & (C_DET | C_POSS | C_NUM) and not k & C_OBJ:
         g[G_REDO] = 1
         return 0, DO_OPEN, R_ADVL

@@ -183,6 +183,12 @@ def tok_mask(scr, n_tok, i):
     compared unsigned: one test, not two, in the machine's most frequent read)."""
     if uint64(i) >= uint64(n_tok):
         return int64(0)
+    return tok_mask_at(scr, i)
+
+
+@jit_inline
+def tok_mask_at(scr, i):
+    """Class bits of story token i, which the caller knows is one of the tokens."""
     lo = int64(scr[STK_LO, uint64(i)]) & 0xFFFFFFFF
     return lo | (int64(scr[STK_HI, uint64(i)] & 0xFFFF) << 32)
 
