@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from . import _story_tokens as st
 from ._story_machine import (
+    CUES,
     FUNCTION,
     NP_OPENERS,
+    PLAIN_IN_NP,
+    PLAIN_IN_SUBJ,
     R_ADVL,
     R_DOBJ,
     R_PREP,
@@ -344,15 +347,31 @@ def _gap(m: Machine, i: int) -> None:
 
 def run(m: Machine) -> None:
     """Walk the tokens once, filling `m.actions`, `m.entities` and the benefit range."""
+    masks, gaps, n = m.t.masks, m.t.gaps, m.n
     i = m.start
-    while i < m.n:
-        m.next_i = i + 1
-        if not _cue(m, i):
+    while i < n:
+        m.next_i, k = i + 1, masks[i]
+        if not (k & CUES and _cue(m, i)):
             m.redo, tries = True, 0
             while m.redo and tries < 4:
                 m.redo, tries = False, tries + 1
-                _HANDLERS[m.state](m, i)
-        last = max(i, m.next_i - 1)
-        _gap(m, min(last, m.n - 1))
-        i = max(m.next_i, i + 1)
+                # a plain word inside a phrase only extends it (the handler's own outcome,
+                # without its tests: most tokens of a text)
+                if m.state == S_NP and not k & PLAIN_IN_NP:
+                    np_add(m, i)
+                    if m.np_words > 6:
+                        close_np(m)
+                        open_np(m, R_ADVL)
+                elif m.state == S_SUBJ and not k & PLAIN_IN_SUBJ:
+                    np_add(m, i)
+                else:
+                    _HANDLERS[m.state](m, i)
+        last = m.next_i - 1 if m.next_i - 1 > i else i  # the last token the step took
+        if last >= n:
+            last = n - 1
+        if gaps[last] == st.G_SPACE:
+            m.comma = False  # (all `_gap` does for a space)
+        else:
+            _gap(m, last)
+        i = m.next_i if m.next_i > i + 1 else i + 1
     close_np(m)

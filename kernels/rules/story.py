@@ -57,6 +57,8 @@ from .._layout import (
     STORY_ENT_S,
 )  # fmt: skip
 from .._story_machine import (
+    PLAIN_IN_NP,
+    PLAIN_IN_SUBJ,
     R_ADVL,
     R_DOBJ,
     R_PREP,
@@ -74,27 +76,17 @@ from .._story_tokens import (
     C_ARTICLE,
     C_AS,
     C_AUX,
-    C_CONJ,
-    C_DET,
-    C_GEN,
     C_IN,
     C_LISTED,
-    C_NEG,
-    C_NONENT,
-    C_NUM,
     C_OBJ,
     C_ORDER,
-    C_POSS,
-    C_PREP,
     C_REL,
     C_SO,
     C_SUB,
-    C_SUBJ,
     C_THAT,
     C_TO,
     C_VB,
     C_VBD,
-    C_VBG,
     C_VBZ,
 )  # fmt: skip
 from .._story_tokens import G_CLAUSE as GAP_CLAUSE
@@ -149,20 +141,6 @@ def find_persona(scr, g, n):
 # the phrase the handler just opened skips), and the close at the end of the text.
 STEP_TOKEN, STEP_HANDLER, STEP_CLOSE = 0, 1, 2
 ASK_HANDLER = -1  # a first look's `before` when the state's handler must decide
-
-# The classes that `cue` and the NP (SUBJ) handler test before they only add the word: a
-# token with none of them takes the short path in `run`. Keep them in step with `cue`,
-# `noun_phrase`, `np_boundary` and `subj`, and (`opens`) `pp`, `clause` and `after_verb`
-# (the parity suite compares with the reference). FUNCTION is within _PLAIN_IN_NP.
-_CUES = C_SO | C_IN | C_SUB
-_PLAIN_IN_NP = (
-    _CUES | C_DET | C_NUM | C_GEN | C_POSS | C_SUBJ | C_OBJ | C_TO | C_PREP | C_CONJ
-    | C_AUX | C_NEG | C_ADV | C_NONENT | C_VBG | C_VBD
-)  # fmt: skip
-_PLAIN_IN_SUBJ = (
-    _CUES | C_DET | C_NUM | C_AUX | C_NEG | C_SUBJ | C_OBJ | C_VB | C_VBZ | C_VBD | C_GEN
-    | C_PREP | C_TO | C_CONJ | C_ADV
-)  # fmt: skip
 
 
 @jit_inline
@@ -225,9 +203,9 @@ def joins(scr, g, i):
     (most tokens of a text): the same outcome as `cue` and the handler, on one short path
     a GPU warp shares; else (ASK_HANDLER, ...)."""
     k, s = mask_at(scr, i), g[G_STATE]
-    if s == S_NP and not k & _PLAIN_IN_NP:
+    if s == S_NP and not k & PLAIN_IN_NP:
         return np_extend(g)
-    if s == S_SUBJ and not k & _PLAIN_IN_SUBJ:
+    if s == S_SUBJ and not k & PLAIN_IN_SUBJ:
         return PRE_ADD, DO_NOTHING, 0
     return ASK_HANDLER, DO_NOTHING, 0
 
@@ -240,12 +218,12 @@ def opens(scr, g, i):
     once (a first look only: a second look counts towards `run`'s limit of four).
     Else (ASK_HANDLER, ...)."""
     k, s = mask_at(scr, i), g[G_STATE]
-    if s == S_PP and not k & _PLAIN_IN_NP:
+    if s == S_PP and not k & PLAIN_IN_NP:
         return 0, DO_OPEN_ADD, R_PREP
-    if s == S_CLAUSE and not k & _PLAIN_IN_SUBJ:
+    if s == S_CLAUSE and not k & PLAIN_IN_SUBJ:
         g[G_IMP_OK] = 0  # as `clause` does on every token
         return 0, DO_OPEN_ADD, R_SUBJ
-    if s == S_AFTER_VERB and not k & _PLAIN_IN_NP and not (g[G_COMMA] and k & C_VB):
+    if s == S_AFTER_VERB and not k & PLAIN_IN_NP and not (g[G_COMMA] and k & C_VB):
         return 0, DO_OPEN_ADD, R_ADVL if g[G_AFTER_ADV] else R_DOBJ
     return ASK_HANDLER, DO_NOTHING, 0
 
