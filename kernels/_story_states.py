@@ -19,6 +19,7 @@ from ._story_machine import (
     R_SUBJ,
     R_WANT,
     S_AFTER_NP,
+    S_AFTER_VERB,
     S_CLAUSE,
     S_COMP,
     S_NP,
@@ -345,6 +346,22 @@ def _gap(m: Machine, i: int) -> None:
         m.primary, m.state, m.imperative_ok = False, S_CLAUSE, False
 
 
+def _opens(m: Machine, i: int, k: int) -> bool:
+    """Open a phrase with plain word i in it where the state's handler would open one and
+    look again, only to add the word; True when it did."""
+    if m.state == S_PP and not k & PLAIN_IN_NP:
+        role = R_PREP
+    elif m.state == S_CLAUSE and not k & PLAIN_IN_SUBJ:
+        m.imperative_ok, role = False, R_SUBJ
+    elif m.state == S_AFTER_VERB and not k & PLAIN_IN_NP and not (m.comma and k & st.C_VB):
+        role = R_ADVL if m.after_adv else R_DOBJ
+    else:
+        return False
+    open_np(m, role)
+    np_add(m, i)
+    return True
+
+
 def run(m: Machine) -> None:
     """Walk the tokens once, filling `m.actions`, `m.entities` and the benefit range."""
     masks, gaps, n = m.t.masks, m.t.gaps, m.n
@@ -355,17 +372,20 @@ def run(m: Machine) -> None:
             m.redo, tries = True, 0
             while m.redo and tries < 4:
                 m.redo, tries = False, tries + 1
-                # a plain word inside a phrase only extends it (the handler's own outcome,
-                # without its tests: most tokens of a text)
-                if m.state == S_NP and not k & PLAIN_IN_NP:
+                # a plain word inside a phrase only extends it, and on a first look one
+                # where a clause, a PP or a verb's complement would open a phrase opens it
+                # with the word in it: the handlers' own outcomes, without their tests
+                # (most tokens of a text; the kernels' `joins` and `opens`)
+                state = m.state
+                if state == S_NP and not k & PLAIN_IN_NP:
                     np_add(m, i)
                     if m.np_words > 6:
                         close_np(m)
                         open_np(m, R_ADVL)
-                elif m.state == S_SUBJ and not k & PLAIN_IN_SUBJ:
+                elif state == S_SUBJ and not k & PLAIN_IN_SUBJ:
                     np_add(m, i)
-                else:
-                    _HANDLERS[m.state](m, i)
+                elif not (tries == 1 and _opens(m, i, k)):
+                    _HANDLERS[state](m, i)
         last = m.next_i - 1 if m.next_i - 1 > i else i  # the last token the step took
         if last >= n:
             last = n - 1
