@@ -7,6 +7,7 @@ import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -19,6 +20,15 @@ def _git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def _load(path: Path, name: str) -> ModuleType:
+    """A copy of `bench/_machine.py` imported from `path`, so `commit` looks at its checkout."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_commit_names_the_tree_and_flags_changes(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
@@ -27,10 +37,7 @@ def test_commit_names_the_tree_and_flags_changes(tmp_path: Path) -> None:
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "one")
-    spec = importlib.util.spec_from_file_location("machine_copy", repo / "bench" / "_machine.py")
-    assert spec is not None and spec.loader is not None
-    machine = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(machine)
+    machine = _load(repo / "bench" / "_machine.py", "machine_copy")
 
     head = _git(repo, "rev-parse", "--short", "HEAD")
     assert machine.commit() == head
@@ -48,8 +55,5 @@ def test_commit_names_the_tree_and_flags_changes(tmp_path: Path) -> None:
 def test_commit_outside_git_is_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # no repo above
     shutil.copy(MACHINE, tmp_path / "_machine.py")
-    spec = importlib.util.spec_from_file_location("machine_loose", tmp_path / "_machine.py")
-    assert spec is not None and spec.loader is not None
-    machine = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(machine)
+    machine = _load(tmp_path / "_machine.py", "machine_loose")
     assert machine.commit() == "unknown"
