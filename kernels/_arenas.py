@@ -12,19 +12,25 @@ block comes back once the last view is gone.
 A batch of several groups is sized one group at a time: `GrowingArena` extends one mapping
 per group (`mremap` moves its pages, copying nothing), so each group writes its results in
 their final place, where concatenating the groups' arenas copied every byte once more on
-one thread (3.2 GB for a 1M-intent batch: 2.9-4.2 s on a 2-core VM).
+one thread (3.2 GB for a 1M-intent batch: 2.9-4.2 s on a 2-core VM). Such an arena is too
+large to keep idle for long, but the next large batch often comes soon: `LastGrown` keeps the
+last one's mapping for DECAY_S after its results are dropped, as jemalloc lets freed pages
+decay, so that batch writes into pages already there.
 """
 
 from __future__ import annotations
 
 import contextlib
 import mmap
+import threading
+import weakref
 
 import numpy as np
 
 from ._pinned import ResultArenas
 
 IDLE_BYTES = 1 << 30  # at most this much kept idle: a 1M-intent batch's 3 GB is not kept
+DECAY_S = 10.0  # how long the last growing arena's mapping waits for the next large batch
 
 
 def _anonymous(size: int) -> mmap.mmap:
@@ -74,29 +80,88 @@ class HostArenas(ResultArenas):
                 del self._idle[0]  # the oldest first
 
 
+class LastGrown:
+    """The mapping of the last growing arena whose results are all dropped, kept for
+    `decay_s` seconds. Fresh pages fault in on their first write; on a VM whose host takes
+    freed memory back (free page reporting), the host must back them again too: writing
+    3.2 GB took 0.3 s of system time in pages the guest kept and 4-8 s in fresh ones
+    (2-core VM)."""
+
+    def __init__(self, decay_s: float = DECAY_S) -> None:
+        self.decay_s = decay_s
+        self._lock = threading.Lock()
+        self._memory: mmap.mmap | None = None
+        self._timer: threading.Timer | None = None
+
+    def take(self) -> mmap.mmap | None:
+        with self._lock:
+            memory, self._memory = self._memory, None
+            self._stop_timer()
+        return memory
+
+    def give_back(self, memory: mmap.mmap) -> None:
+        timer = threading.Timer(self.decay_s, self._forget, (memory,))
+        timer.daemon = True
+        with self._lock:
+            self._stop_timer()
+            self._memory, self._timer = memory, timer  # (an older one is freed)
+        timer.start()
+
+    def kept_bytes(self) -> int:
+        with self._lock:
+            return len(self._memory) if self._memory is not None else 0
+
+    def _forget(self, memory: mmap.mmap) -> None:
+        with self._lock:
+            if self._memory is memory:
+                self._memory, self._timer = None, None
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 class GrowingArena:
     """One result arena extended group by group: each group writes into its view of the new
     tail, and `whole` views everything written. A view must be dropped before the next
-    `extend` (a mapping cannot move while numpy views it)."""
+    `extend` (a mapping cannot move while numpy views it). With `last`, it starts in the
+    mapping `last` kept, and gives its own back there once `whole`'s views are gone."""
 
-    def __init__(self) -> None:
+    def __init__(self, last: LastGrown | None = None) -> None:
+        self._last = last
         self._memory: mmap.mmap | None = None
         self.size = 0
 
     def extend(self, nbytes: int) -> np.ndarray:
         """The next `nbytes` of the arena, to write."""
         end = self.size + nbytes
-        if self._memory is None:  # (a mapping cannot be empty)
-            self._memory = _anonymous(max(end, 1))
-        elif end > len(self._memory):
-            self._memory.resize(end)  # the pages move, nothing is copied
-            _huge_pages(self._memory)  # (the grown mapping may be a new one)
+        if self._memory is None:
+            kept = self._last.take() if self._last is not None else None
+            self._memory = kept if kept is not None else _anonymous(max(end, 1))  # (not empty)
+        if end > len(self._memory):
+            self._grow(end)
         tail = np.frombuffer(self._memory, np.uint8, nbytes, offset=self.size)
         self.size = end
         return tail
 
+    def _grow(self, end: int) -> None:
+        assert self._memory is not None
+        try:
+            self._memory.resize(end)  # the pages move, nothing is copied
+            _huge_pages(self._memory)  # (the grown mapping may be a new one)
+        except BufferError:  # a kept mapping whose last view is still being released
+            grown = _anonymous(end)
+            grown[: self.size] = self._memory[: self.size]
+            self._memory = grown
+
     def whole(self) -> np.ndarray:
-        """Every byte written, as one array (which keeps the mapping alive)."""
+        """Every byte written, as one array (which keeps the mapping alive). With `last`,
+        the arena's last call: once that array's views are gone, the mapping is reused."""
         if self._memory is None:
             return np.empty(0, np.uint8)
-        return np.frombuffer(self._memory, np.uint8, self.size)
+        whole = np.frombuffer(self._memory, np.uint8, self.size)
+        if self._last is not None:
+            weakref.finalize(whole, self._last.give_back, self._memory).atexit = False
+            self._last, self._memory = None, None  # (no second array to outlive the first)
+        return whole

@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from . import _compile_apart
-from ._arenas import GrowingArena, HostArenas
+from ._arenas import GrowingArena, HostArenas, LastGrown
 from ._jit import CACHE_DIR, jit, jit_inline  # (also sets numba's cache directory first)
 from ._layout import M_OUT_LEN, MARK_ROWS, META, REC_ROWS, SCR_ROWS
 from .batch import Batch, EncodedResults, groups, parse_format
@@ -100,7 +100,7 @@ def write_intents(batch_arrays, lo, a, b, label, tb, fmt, rec, marks, meta, out,
     for i in range(a, b):
         src = intent_source(batch_arrays, i, label)
         r, m = record_views(rec, marks, toff, lo, i, src[1])
-        write_result(out, out_off[i], src, r, m, meta[i - lo], tb, fmt)
+        write_result(out, out_off[i - lo], src, r, m, meta[i - lo], tb, fmt)
 
 
 def _run_chunks(kernel, lo: int, hi: int, *args) -> None:  # type: ignore[no-untyped-def]
@@ -129,11 +129,15 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 
 
 class _Buffers(threading.local):
-    """Record buffers kept between batches: fresh pages would cost a fault each."""
+    """One group's records, meta rows and result offsets, kept between batches: fresh pages
+    cost a fault each, and on a VM whose host takes freed memory back (free page
+    reporting), seconds per GB where the host must back them again."""
 
     def __init__(self) -> None:
         self.rec = np.empty(0, np.int32)
         self.marks = np.empty(0, np.int64)
+        self.meta = np.empty((0, META), np.int64)
+        self.offsets = np.empty(0, np.int64)
 
     def take(self, text_bytes: int, intents: int) -> tuple[np.ndarray, np.ndarray]:
         if len(self.rec) < REC_ROWS * (text_bytes + intents):
@@ -142,9 +146,19 @@ class _Buffers(threading.local):
             self.marks = np.empty(MARK_ROWS * (text_bytes // 2 + intents), np.int64)
         return self.rec, self.marks
 
+    def take_meta(self, intents: int) -> tuple[np.ndarray, np.ndarray]:
+        """Meta rows (the parse sets every field it reads: no zeroing) and offsets, whose
+        first is 0, for a group of `intents`."""
+        if len(self.offsets) <= intents:
+            self.meta = np.empty((intents, META), np.int64)
+            self.offsets = np.empty(intents + 1, np.int64)
+        self.offsets[0] = 0
+        return self.meta[:intents], self.offsets[: intents + 1]
+
 
 _buffers = _Buffers()
 _arenas = HostArenas()  # result arenas, reused once a batch's results are dropped
+_last_grown = LastGrown()  # a batch too large for them: its arena, kept a while
 
 
 def _compile(
@@ -182,26 +196,25 @@ def encode_batch(
               batch.constraints, batch.constraint_offsets)  # fmt: skip
     label_bytes = np.frombuffer(label.encode(), np.uint8).copy()  # writable: sizing views it
     n = len(batch)
-    meta = np.zeros((n, META), np.int64)
     offsets = np.zeros(n + 1, np.int64)
     parse_fmt = parse_format(fmt)
     if n and not _write.overloads:  # this process's first batch
-        _compile(arrays, label_bytes, tb, fmt, parse_fmt, meta, offsets)
+        _compile(arrays, label_bytes, tb, fmt, parse_fmt, *_buffers.take_meta(0))
     spans = groups(batch.text_offsets, group_bytes)
     parts: list[np.ndarray] = []
     growing = None  # results too large to keep idle: each group writes in its final place
     for lo, hi in spans:
         rec, marks = _buffers.take(int(batch.text_offsets[hi] - batch.text_offsets[lo]), hi - lo)
-        _run_chunks(_parse, lo, hi, arrays, label_bytes, tb, parse_fmt, rec, marks, meta[lo:hi])
-        group_off = np.zeros(n + 1, np.int64)
-        np.cumsum(meta[lo:hi, M_OUT_LEN], out=group_off[lo + 1 : hi + 1])
-        size = int(group_off[hi])
+        meta, group_off = _buffers.take_meta(hi - lo)
+        _run_chunks(_parse, lo, hi, arrays, label_bytes, tb, parse_fmt, rec, marks, meta)
+        np.cumsum(meta[:, M_OUT_LEN], out=group_off[1:])
+        size = int(group_off[-1])
         if lo == 0 and len(spans) > 1 and not _arenas.would_keep(size * n // hi):
-            growing = GrowingArena()
+            growing = GrowingArena(_last_grown)
         out = growing.extend(size) if growing else _arenas.take(size)
-        _run_chunks(_write, lo, hi, arrays, label_bytes, tb, fmt, rec, marks, meta[lo:hi],
-                    out, group_off)  # fmt: skip
-        offsets[lo + 1 : hi + 1] = group_off[lo + 1 : hi + 1] + offsets[lo]
+        _run_chunks(_write, lo, hi, arrays, label_bytes, tb, fmt, rec, marks, meta, out,
+                    group_off)  # fmt: skip
+        offsets[lo + 1 : hi + 1] = group_off[1:] + offsets[lo]
         if growing is None:
             parts.append(out)
         del out  # (the growing arena's mapping moves on its next extend)

@@ -1,10 +1,12 @@
 """The cpu backend's result arenas beyond what they share with the GPU's (`test_pinned`): the
 bound on idle bytes, private pages across a fork, batches that never write into held results,
-and the arena that grows group by group."""
+the arena that grows group by group, and its mapping kept a while for the next large batch."""
 
 from __future__ import annotations
 
+import mmap
 import os
+import time
 import warnings
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 
 import kernels
 from kernels import _arenas, cpu
-from kernels._arenas import GrowingArena, HostArenas
+from kernels._arenas import GrowingArena, HostArenas, LastGrown
 from kernels.corpus import generate_intents
 
 
@@ -86,6 +88,66 @@ def test_a_batch_of_several_groups_is_the_same_bytes_as_one_group(monkeypatch, i
     end = int(whole.offsets[-1])
     assert len(grouped.data) == end
     assert bytes(grouped.data) == bytes(whole.data[:end])
+
+
+def test_a_large_batch_writes_into_the_last_ones_mapping_once_its_results_are_dropped(
+    monkeypatch,
+):
+    monkeypatch.setattr(_arenas, "IDLE_BYTES", 1 << 16)  # every batch of groups grows an arena
+    texts = generate_intents(400, seed=13)
+    batch = kernels.make_batch(texts, [str(k) for k in range(len(texts))])
+    expected = bytes(kernels.encode_batch(batch, "cpu").data)  # one group: a kept arena
+
+    def grouped() -> kernels.EncodedResults:
+        return cpu.encode_batch(batch, group_bytes=batch.nbytes // 5 + 1)
+
+    first = grouped()
+    address = first.data.ctypes.data
+    held = grouped()  # the first still held: a mapping of its own
+    assert held.data.ctypes.data != address
+    assert bytes(first.data) == bytes(held.data) == expected
+    del first
+    assert cpu._last_grown.kept_bytes() >= len(expected)
+    again = grouped()
+    assert again.data.ctypes.data == address
+    assert bytes(again.data) == bytes(held.data) == expected
+    assert cpu._last_grown.kept_bytes() == 0  # taken: nothing else may write there
+
+
+def test_a_kept_mapping_is_freed_after_its_decay_time():
+    last = LastGrown(decay_s=0.05)
+    arena = GrowingArena(last)
+    tail = arena.extend(1 << 20)
+    tail[:] = 1
+    del tail
+    results = arena.whole()
+    assert last.kept_bytes() == 0  # in use
+    del results
+    assert last.kept_bytes() >= 1 << 20
+    deadline = time.monotonic() + 10
+    while last.kept_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert last.kept_bytes() == 0
+
+
+def test_a_kept_mapping_still_viewed_grows_into_a_copy():
+    """A mapping with a view still alive cannot move: the arena copies what it has written
+    into a fresh one, and the view keeps its bytes."""
+    memory = mmap.mmap(-1, 1 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    view = np.frombuffer(memory, np.uint8)
+    view[:] = 3
+    last = LastGrown()
+    last.give_back(memory)
+    arena = GrowingArena(last)
+    tail = arena.extend(1 << 19)  # fits the kept mapping
+    tail[:] = 5
+    del tail
+    tail = arena.extend(4 << 20)  # grows it
+    tail[:] = 6
+    del tail
+    whole = arena.whole()
+    assert np.all(whole[: 1 << 19] == 5) and np.all(whole[1 << 19 :] == 6)
+    assert np.all(view[1 << 19 :] == 3)
 
 
 def test_an_empty_batch_takes_no_arena():
