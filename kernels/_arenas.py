@@ -152,7 +152,8 @@ class GrowingArena:
             _huge_pages(self._memory)  # (the grown mapping may be a new one)
         except BufferError:  # a kept mapping whose last view is still being released
             grown = _anonymous(end)
-            grown[: self.size] = self._memory[: self.size]
+            with memoryview(self._memory) as written:  # (no bytes copy in between)
+                grown[: self.size] = written[: self.size]
             self._memory = grown
 
     def whole(self) -> np.ndarray:
