@@ -15,7 +15,7 @@ import pytest
 import kernels
 from kernels import _arenas, cpu
 from kernels._arenas import GrowingArena, HostArenas, LastGrown
-from kernels.corpus import generate_intents
+from kernels.corpus import adversarial_intents, generate_intents
 
 
 def test_idle_arenas_stay_under_the_byte_bound(monkeypatch):
@@ -148,6 +148,18 @@ def test_a_kept_mapping_still_viewed_grows_into_a_copy():
     whole = arena.whole()
     assert np.all(whole[: 1 << 19] == 5) and np.all(whole[1 << 19 :] == 6)
     assert np.all(view[1 << 19 :] == 3)
+
+
+@pytest.mark.parametrize("stale", [0x5555555555555555, -1], ids=["pattern", "all-ones"])
+def test_results_do_not_depend_on_what_the_kept_meta_rows_held(stale):
+    """The meta rows are kept between batches and not zeroed: the parse must set every
+    field it reads."""
+    texts = generate_intents(300, seed=5) + adversarial_intents()
+    batch = kernels.make_batch(texts, [str(k) for k in range(len(texts))])
+    expected = kernels.encode_batch(batch, "cpu").to_list()
+    meta, _ = cpu._buffers.take_meta(len(batch))
+    meta.fill(stale)
+    assert kernels.encode_batch(batch, "cpu").to_list() == expected
 
 
 def test_an_empty_batch_takes_no_arena():
