@@ -243,10 +243,16 @@ def _np_boundary(m: Machine, i: int) -> None:
         close_np(m)
         emit_verb(m, i)
     else:
-        np_add(m, i)
-        if m.np_words > 6:
-            close_np(m)
-            open_np(m, R_ADVL)
+        _np_extend(m, i)
+
+
+def _np_extend(m: Machine, i: int) -> None:
+    """Token i joins the open phrase; past seven words the phrase ends there (the kernels'
+    `np_extend`)."""
+    np_add(m, i)
+    if m.np_words > 6:
+        close_np(m)
+        open_np(m, R_ADVL)
 
 
 def _coordinate(m: Machine, j: int, comma: bool) -> None:
@@ -378,10 +384,7 @@ def run(m: Machine) -> None:
                 # (most tokens of a text; the kernels' `joins` and `opens`)
                 state = m.state
                 if state == S_NP and not k & PLAIN_IN_NP:
-                    np_add(m, i)
-                    if m.np_words > 6:
-                        close_np(m)
-                        open_np(m, R_ADVL)
+                    _np_extend(m, i)
                 elif state == S_SUBJ and not k & PLAIN_IN_SUBJ:
                     np_add(m, i)
                 elif not (tries == 1 and _opens(m, i, k)):

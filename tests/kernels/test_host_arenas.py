@@ -4,7 +4,6 @@ the arena that grows group by group, and its mapping kept a while for the next l
 
 from __future__ import annotations
 
-import mmap
 import os
 import time
 import warnings
@@ -133,7 +132,7 @@ def test_a_kept_mapping_is_freed_after_its_decay_time():
 def test_a_kept_mapping_still_viewed_grows_into_a_copy():
     """A mapping with a view still alive cannot move: the arena copies what it has written
     into a fresh one, and the view keeps its bytes."""
-    memory = mmap.mmap(-1, 1 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    memory = _arenas._anonymous(1 << 20)
     view = np.frombuffer(memory, np.uint8)
     view[:] = 3
     last = LastGrown()
