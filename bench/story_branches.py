@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from bench._machine import commit, cpu_model
-from bench.story_instructions import _CPU, _HELPER
+from bench.story_instructions import _CPU, callgrind_dumps
 
 _EVENTS = ("Ir", "Bc", "Bcm", "Bi", "Bim")
 _PAGE = 4096
@@ -123,25 +122,14 @@ def main(argv: list[str] | None = None) -> None:
 
     if not 1 <= args.stage < len(STAGES):
         parser.error(f"--stage must be 1 to {len(STAGES) - 1}")
-    root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
-        helper = os.path.join(tmp, "collect.so")
-        Path(tmp, "collect.c").write_text(_HELPER)
-        subprocess.run(["cc", "-O1", "-shared", "-fPIC", "-o", helper,
-                        os.path.join(tmp, "collect.c")], check=True)  # fmt: skip
-        cache = os.path.join(tempfile.gettempdir(), "grump-stream-valgrind-numba")
-        path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, **_CPU, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": path}
-        child = [sys.executable, "-m", "bench.story_branches", "--stage", str(args.stage),
-                 "--intents", str(args.intents), "--child"]  # fmt: skip
-        # compiled natively first: under valgrind the compile takes ten times as long
-        subprocess.run([*child, "", tmp], check=True, env=env, cwd=root)
-        subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no",
-                        "--branch-sim=yes", "--dump-instr=yes", "--compress-pos=no",
-                        "--compress-strings=no",
-                        f"--callgrind-out-file={os.path.join(tmp, 'callgrind.out')}",
-                        *child, helper, tmp],
-                       check=True, env=env, cwd=root, capture_output=True)  # fmt: skip
+
+        def child(helper: str) -> list[str]:  # (no helper: compile only)
+            return [sys.executable, "-m", "bench.story_branches", "--stage", str(args.stage),
+                    "--intents", str(args.intents), "--child", helper, tmp]  # fmt: skip
+
+        flags = ["--dump-instr=yes", "--compress-pos=no", "--compress-strings=no"]
+        callgrind_dumps(tmp, child, flags)
         costs = {int(a, 16): c for a, c in json.loads(Path(tmp, "costs.json").read_text()).items()}
         listing = _disassemble(Path(tmp))
     n = args.intents

@@ -28,6 +28,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bench._machine import commit, cpu_model
@@ -84,6 +85,26 @@ def _counts(dump: Path) -> dict[str, int]:
     raise RuntimeError(f"no summary in {dump}")
 
 
+def callgrind_dumps(tmp: str, child: Callable[[str], list[str]], flags: list[str]) -> list[Path]:
+    """The dumps, in order, of the command `child(helper)` run under callgrind (with branch
+    simulation and `flags`, collection off until the helper turns it on) in the folder tmp.
+    The collection helper is built there first, and `child("")` compiles the kernels
+    natively: under valgrind the compile takes ten times as long."""
+    root = Path(__file__).resolve().parent.parent
+    helper, source = os.path.join(tmp, "collect.so"), os.path.join(tmp, "collect.c")
+    Path(source).write_text(_HELPER)
+    subprocess.run(["cc", "-O1", "-shared", "-fPIC", "-o", helper, source], check=True)
+    cache = os.path.join(tempfile.gettempdir(), "grump-stream-valgrind-numba")
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, **_CPU, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": path}
+    subprocess.run(child(""), check=True, env=env, cwd=root)
+    out = os.path.join(tmp, "callgrind.out")
+    subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--branch-sim=yes",
+                    *flags, f"--callgrind-out-file={out}", *child(helper)],
+                   check=True, env=env, cwd=root, capture_output=True)  # fmt: skip
+    return sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--intents", type=int, default=2000)
@@ -95,26 +116,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     from bench.story_stages import STAGES
 
-    root = Path(__file__).resolve().parent.parent
+    def child(helper: str) -> list[str]:  # (no helper: compile only, on a few intents)
+        return [sys.executable, "-m", "bench.story_instructions", "--child", helper,
+                "--intents", str(args.intents if helper else 10)]  # fmt: skip
+
     with tempfile.TemporaryDirectory() as tmp:
-        helper = os.path.join(tmp, "collect.so")
-        source = os.path.join(tmp, "collect.c")
-        Path(source).write_text(_HELPER)
-        subprocess.run(["cc", "-O1", "-shared", "-fPIC", "-o", helper, source], check=True)
-        cache = os.path.join(tempfile.gettempdir(), "grump-stream-valgrind-numba")
-        path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, **_CPU, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": path}
-        child = [sys.executable, "-m", "bench.story_instructions", "--child", helper,
-                 "--intents", str(args.intents)]  # fmt: skip
-        # compiled natively first: under valgrind the compile takes ten times as long
-        subprocess.run([*child[:3], "--child", "", "--intents", "10"], check=True, env=env,
-                       cwd=root)  # fmt: skip
-        out = os.path.join(tmp, "callgrind.out")
-        subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--branch-sim=yes",
-                        f"--callgrind-out-file={out}", *child],
-                       check=True, env=env, cwd=root, capture_output=True)  # fmt: skip
-        dumps = sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
-        totals = [_counts(d) for d in dumps]
+        totals = [_counts(d) for d in callgrind_dumps(tmp, child, [])]
     if len(totals) != len(STAGES) + 2:
         raise RuntimeError(f"{len(totals)} callgrind dumps for {len(STAGES)} stages and 2 parses")
     n = args.intents
