@@ -27,9 +27,8 @@ import tempfile
 from pathlib import Path
 
 from bench._machine import commit, cpu_model
-from bench.story_instructions import _CPU, callgrind_dumps
+from bench.story_instructions import _CPU, _EVENTS, callgrind_dumps, dumps_in
 
-_EVENTS = ("Ir", "Bc", "Bcm", "Bi", "Bim")
 _PAGE = 4096
 
 
@@ -75,7 +74,7 @@ def _child(helper: str, intents: int, stage: int, out: str) -> None:
         collect.collect_on()
         run_to(last)
         collect.collect_off()
-    dumps = sorted(Path(out).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
+    dumps = dumps_in(out)
     before, after = _jit_costs(dumps[-2]), _jit_costs(dumps[-1])
     zero = [0] * len(_EVENTS)
     own = {a: [x - y for x, y in zip(after.get(a, zero), before.get(a, zero), strict=True)]

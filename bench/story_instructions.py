@@ -102,7 +102,12 @@ def callgrind_dumps(tmp: str, child: Callable[[str], list[str]], flags: list[str
     subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--branch-sim=yes",
                     *flags, f"--callgrind-out-file={out}", *child(helper)],
                    check=True, env=env, cwd=root, capture_output=True)  # fmt: skip
-    return sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
+    return dumps_in(tmp)
+
+
+def dumps_in(folder: str) -> list[Path]:
+    """callgrind's dumps in folder, in the order they were made."""
+    return sorted(Path(folder).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
 
 
 def main(argv: list[str] | None = None) -> None:
